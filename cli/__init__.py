@@ -1,0 +1,1 @@
+"""The `cis` command: the dev stack, cycles, cohorts, status and timelines."""

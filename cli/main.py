@@ -1,0 +1,29 @@
+"""The `cis` command."""
+
+import typer
+
+from cli import cycle_commands, demo_command, reference_commands, stack_commands
+from cli.maintenance_commands import projections_app
+
+app = typer.Typer(
+    help="Careers Impact System: review cycles for schools and colleges, run as durable workflows.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("dev")(stack_commands.dev)
+app.command("demo")(demo_command.demo)
+app.command("worker")(stack_commands.worker)
+app.command("setup")(stack_commands.setup)
+app.add_typer(cycle_commands.cycle_app, name="cycle")
+app.command("submit")(cycle_commands.submit)
+app.command("status")(cycle_commands.status)
+app.command("timeline")(cycle_commands.timeline)
+app.command("events")(cycle_commands.events)
+app.command("model")(reference_commands.model)
+app.command("schema")(reference_commands.schema)
+app.command("template")(reference_commands.template)
+app.add_typer(projections_app, name="projections")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,103 @@
+"""How every command connects, and how it fails: one line on stderr, a non-zero exit."""
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import asyncpg
+import typer
+from pydantic import ValidationError
+from temporalio.client import Client, RPCError
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.refusals import Refusal
+from operations.cycles import Refused, UnknownCycle
+from settings import Settings
+from stack.addresses import NoStack, StackAddresses, resolve
+from store.database import create_pool
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def run[T](action: Callable[[], Awaitable[T]]) -> T:
+    """Run an async command body; known failures become one line on stderr."""
+    try:
+        return asyncio.run(_guarded(action))
+    except Refused as refused:
+        fail(f"refused: {refused}", 2)
+    except Refusal as refusal:
+        fail(f"refused: {refusal}", 2)
+    except (NoStack, UnknownCycle) as error:
+        fail(str(error))
+    except RPCError as error:
+        fail(f"Temporal: {error.message}")
+    except (OSError, asyncpg.PostgresError) as error:
+        fail(f"{type(error).__name__}: {error}")
+    except ValidationError as error:
+        first = error.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+
+
+async def _guarded[T](action: Callable[[], Awaitable[T]]) -> T:
+    return await action()
+
+
+@dataclass
+class Connection:
+    settings: Settings
+    stack: StackAddresses
+    client: Client
+    pool: asyncpg.Pool
+
+
+def settings_for(data_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+async def temporal_client(stack: StackAddresses) -> Client:
+    try:
+        return await Client.connect(
+            stack.temporal_address, namespace=stack.namespace, data_converter=pydantic_data_converter
+        )
+    except RuntimeError as error:
+        raise NoStack(f"cannot reach Temporal at {stack.temporal_address}: {error}") from None
+
+
+@asynccontextmanager
+async def connected(need_temporal: bool = True, need_database: bool = True) -> AsyncIterator[Connection]:
+    settings = settings_for()
+    stack = resolve(settings)
+    client = await temporal_client(stack) if need_temporal else None
+    pool = await create_pool(stack.database_url) if need_database else None
+    try:
+        yield Connection(settings=settings, stack=stack, client=client, pool=pool)  # type: ignore[arg-type]
+    finally:
+        if pool is not None:
+            await pool.close()
+
+
+def read_json_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except json.JSONDecodeError as error:
+        fail(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})")
+    if not isinstance(data, dict):
+        fail(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")

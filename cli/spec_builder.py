@@ -1,0 +1,51 @@
+"""Turn command-line choices and settings into a CycleSpec: the model, calendar and clock to use."""
+
+from datetime import date, datetime
+
+from content.model_catalog import model_for
+
+from content.calendar_catalog import default_calendar, load_calendar_file
+from domain.cycle_clock import CycleClock
+from domain.cycle_spec import CycleSpec
+from domain.london_time import LONDON
+from domain.school_calendar import SchoolCalendar
+from domain.stages import Phase, ReviewType
+from settings import Settings
+
+
+def calendar_from(settings: Settings) -> SchoolCalendar:
+    return load_calendar_file(settings.calendar_file) if settings.calendar_file else default_calendar()
+
+
+def build_spec(
+    settings: Settings,
+    *,
+    urn: str,
+    name: str,
+    phase: Phase,
+    review_type: ReviewType,
+    cohort: str,
+    start_date: date | None = None,
+    careers_leader_email: str | None = None,
+    facilitator_email: str | None = None,
+    review_lead_email: str | None = None,
+    time_scale: float | None = None,
+) -> CycleSpec:
+    calendar = calendar_from(settings)
+    start = start_date or calendar.next_school_day(datetime.now(LONDON).date())
+    return CycleSpec(
+        urn=urn,
+        name=name,
+        phase=phase,
+        review_type=review_type,
+        cohort=cohort,
+        start_date=start,
+        careers_leader_email=careers_leader_email,
+        facilitator_email=facilitator_email,
+        review_lead_email=review_lead_email,
+        cec_email=settings.cec_email,
+        model=model_for(phase.model_variant, settings.model_dir),
+        calendar=calendar,
+        clock=CycleClock(seconds_per_week=time_scale),
+        search_attributes=settings.search_attributes,
+    )

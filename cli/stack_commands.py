@@ -1,0 +1,103 @@
+"""`cis dev`, `cis worker`, `cis setup`: run the engine locally or against external services."""
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+
+from cli.runtime import run, settings_for, temporal_client
+from settings import Settings
+from stack.addresses import StackAddresses
+from stack.dev_stack import running_stack
+from store.migrations_runner import apply_migrations
+from worker import configure_logging, run_worker
+from workflows.search_attributes import ALL_KEYS
+
+console = Console()
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the stack keeps its data (default CIS_DATA_DIR or ./.cis)")
+]
+TimeScale = Annotated[
+    float | None,
+    typer.Option("--time-scale", help="Seconds of real time per week of cycle time, for cycles started on this stack"),
+]
+
+
+async def wait_for_stop() -> None:
+    """Until Ctrl-C or SIGTERM: then the stack shuts down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:
+    console.print("[bold green]cis dev stack is up[/]")
+    console.print(f"  Temporal      {addresses.temporal_address} (namespace {addresses.namespace})")
+    if addresses.temporal_ui_url:
+        console.print(f"  Temporal UI   {addresses.temporal_ui_url}")
+    console.print(f"  PostgreSQL    {addresses.database_url}")
+    if addresses.web_url:
+        console.print(f"  Web app       {addresses.web_url}")
+    scale = f"{addresses.time_scale:g} s per cycle week" if addresses.time_scale else "real time"
+    console.print(f"  Time scale    {scale}")
+    console.print(f"  Data          {data_dir}")
+    console.print("Other `cis` commands in another terminal find this stack. Ctrl-C stops everything.")
+
+
+def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
+    """Run the embedded stack in the foreground: Temporal dev server, PostgreSQL, the worker."""
+    settings = settings_for(data_dir)
+    configure_logging("WARNING")
+
+    async def body() -> None:
+        async with running_stack(settings, time_scale or settings.time_scale) as stack:
+            print_addresses(stack.addresses, stack.data_dir)
+            await wait_for_stop()
+        console.print("stopped")
+
+    run(body)
+
+
+def worker() -> None:
+    """Run a worker against CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or the dev stack's)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    from stack.addresses import resolve
+
+    stack = resolve(settings)
+    run(lambda: run_worker(settings, stack.temporal_address, stack.database_url))
+
+
+def setup() -> None:
+    """Prepare external services: apply migrations, register the Cis* search attributes."""
+    settings = Settings()
+    from stack.addresses import resolve
+
+    async def body() -> None:
+        stack = resolve(settings)
+        applied = await apply_migrations(stack.database_url)
+        typer.echo(f"migrations applied: {', '.join(applied) or 'none needed'}")
+        client = await temporal_client(stack)
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=settings.namespace)
+        )
+        missing = {
+            key.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{key.indexed_value_type.name}")
+            for key in ALL_KEYS
+            if key.name not in existing.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=settings.namespace, search_attributes=missing)
+            )
+        typer.echo(f"search attributes registered: {', '.join(missing) or 'all present'}")
+
+    run(body)

@@ -1,0 +1,95 @@
+"""Simulated people for the demo: institutions (on time, late, never) and their reviewers acting on real cycles.
+
+They act only through the same operations the CLI uses, so the demo exercises the real engine.
+"""
+
+from datetime import date
+
+from temporalio.client import Client
+
+from demo.cohort import DemoInstitution, Persona
+from demo.sample_submissions import sample_submission
+from domain.cycle_rules import STAGE_SUBMISSION
+from domain.cycle_spec import cycle_id_for, follow_up_workflow_id
+from domain.school_calendar import SchoolCalendar
+from domain.stages import CycleStatus, Stage
+from domain.submissions import SubmissionKind
+from domain.timeline import CycleView, MilestoneState
+from operations import cycles
+from operations.cycles import Refused
+from workflows.follow_up import FollowUpWorkflow
+
+REVIEWER_STAGES = (Stage.REVIEW, Stage.REPORT)
+NEXT_STATUS = {"not_started": "in_progress", "in_progress": "done", "blocked": "in_progress"}
+
+
+class Simulator:
+    def __init__(
+        self, client: Client, cohort: str, institutions: tuple[DemoInstitution, ...], calendar: SchoolCalendar
+    ):
+        self.client = client
+        self.cohort = cohort
+        self.institutions = institutions
+        self.calendar = calendar
+        self.log: list[str] = []
+        self._checked_in: set[tuple[str, int]] = set()
+
+    def cycle_id(self, institution: DemoInstitution) -> str:
+        return cycle_id_for(institution.urn, self.cohort)
+
+    def _acts_on(self, institution: DemoInstitution, stage: Stage, view: CycleView) -> date | None:
+        milestone = next(m for m in view.milestones if m.stage is stage)
+        if milestone.opened_on is None or milestone.state not in (MilestoneState.OPEN, MilestoneState.OVERDUE):
+            return None
+        if stage in REVIEWER_STAGES or institution.persona is Persona.PROMPT:
+            return self.calendar.add_school_days(milestone.opened_on, 2)
+        if institution.persona is Persona.LATE:
+            return self.calendar.add_school_days(milestone.due, 2)
+        return None
+
+    async def step(self) -> None:
+        for institution in self.institutions:
+            cycle_id = self.cycle_id(institution)
+            view = await cycles.cycle_view(self.client, cycle_id)
+            if view.status is CycleStatus.ACTIVE and view.stage is not None:
+                when = self._acts_on(institution, view.stage, view)
+                if when is not None and view.today >= when:
+                    await self._submit(institution, cycle_id, view)
+            if view.follow_up_id and institution.persona is Persona.PROMPT:
+                await self._check_in(institution, cycle_id)
+
+    async def _submit(self, institution: DemoInstitution, cycle_id: str, view: CycleView) -> None:
+        assert view.stage is not None
+        kind = STAGE_SUBMISSION[view.stage]
+        model = await cycles.cycle_model(self.client, cycle_id)
+        data = sample_submission(kind, model, view.review_type, view.today, f"u{institution.urn}")
+        actor = "reviewer" if view.stage in REVIEWER_STAGES else "institution"
+        try:
+            receipt = await cycles.submit(self.client, cycle_id, kind.value, data, actor)
+        except Refused as refused:
+            self.log.append(f"{view.today} {institution.name}: {kind} refused — {refused}")
+            return
+        self.log.append(f"{receipt.on} {institution.name}: {receipt.message}")
+
+    async def _check_in(self, institution: DemoInstitution, cycle_id: str) -> None:
+        handle = self.client.get_workflow_handle_for(FollowUpWorkflow.run, follow_up_workflow_id(cycle_id))
+        try:
+            status = await handle.query(FollowUpWorkflow.status)
+        except Exception:  # the follow-up may be between runs (continue-as-new) for a moment
+            return
+        key = (cycle_id, status.round)
+        if status.submitted_this_round or key in self._checked_in:
+            return
+        view_today = (await cycles.cycle_view(self.client, cycle_id)).today
+        if view_today < status.check_in_date:
+            return
+        progress = {
+            action: NEXT_STATUS[state.value] for action, state in status.statuses.items() if state.value != "done"
+        }
+        data = {"progress": [{"action_id": a, "status": s, "note": "Moving on"} for a, s in progress.items()]}
+        try:
+            await cycles.submit(self.client, cycle_id, SubmissionKind.CHECK_IN.value, data)
+        except Refused:
+            return
+        self._checked_in.add(key)
+        self.log.append(f"{view_today} {institution.name}: check-in {status.round} recorded")

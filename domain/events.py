@@ -1,0 +1,316 @@
+"""Domain events: one class per fact, each carrying the cycle it belongs to.
+
+Event classes are the contract between workflows (which decide them), the event
+store (which keeps them) and projections (which read them). Their `type` is the
+stored type name: never rename one; add a new class instead.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.stages import ContactRole, Phase, ReviewType, Stage
+from domain.submissions import (
+    ActionProgress,
+    AgreedLevel,
+    Contacts,
+    Rating,
+    ThemeLevel,
+)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cycle_id: str
+    at: datetime = Field(description="Cycle time at which the fact happened (Europe/London aware)")
+
+
+class MilestoneRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    opens: date
+    due: date
+    reminders: list[datetime]
+    escalation: datetime
+
+
+class CycleStarted(_Event):
+    type: Literal["CycleStarted"] = "CycleStarted"
+    urn: str
+    name: str
+    phase: Phase
+    review_type: ReviewType
+    cohort: str
+    start_date: date
+    model_id: str
+    model_version: str
+    milestones: list[MilestoneRecord]
+    closing_date: date
+    careers_leader_email: str | None
+    facilitator_email: str | None
+    seconds_per_week: float | None
+
+
+class StageOpened(_Event):
+    type: Literal["StageOpened"] = "StageOpened"
+    stage: Stage
+    due: date
+
+
+class StageOverdue(_Event):
+    type: Literal["StageOverdue"] = "StageOverdue"
+    stage: Stage
+    due: date
+
+
+class StageClosed(_Event):
+    type: Literal["StageClosed"] = "StageClosed"
+    stage: Stage
+    due: date
+    on_time: bool
+
+
+class PromptIssued(_Event):
+    type: Literal["PromptIssued"] = "PromptIssued"
+    prompt_id: str
+    kind: str
+    stage: Stage | None
+    recipient_role: ContactRole
+    recipient_email: str | None
+    due: date | None
+    scheduled_for: datetime
+
+
+class OnboardingCompleted(_Event):
+    type: Literal["OnboardingCompleted"] = "OnboardingCompleted"
+    contacts: Contacts
+    actor: str
+
+
+class ContactsChanged(_Event):
+    type: Literal["ContactsChanged"] = "ContactsChanged"
+    contacts: Contacts
+    actor: str
+
+
+class SelfEvaluationSubmitted(_Event):
+    type: Literal["SelfEvaluationSubmitted"] = "SelfEvaluationSubmitted"
+    ratings: list[Rating]
+    theme_levels: list[ThemeLevel]
+    contributors: list[str]
+    actor: str
+
+
+class ReviewFindingsRecorded(_Event):
+    type: Literal["ReviewFindingsRecorded"] = "ReviewFindingsRecorded"
+    strengths: list[str]
+    development_priorities: list[str]
+    agreed_levels: list[AgreedLevel]
+    recommendations: list[str]
+    resources: list[str]
+    themes_in_scope: list[str]
+    actor: str
+
+
+class ReportPublished(_Event):
+    type: Literal["ReportPublished"] = "ReportPublished"
+    format: Literal["report", "summary"]
+    body: str
+    summary_for_staff: str
+    strengths: list[str]
+    development_priorities: list[str]
+    recommendations: list[str]
+    resources: list[str]
+    actor: str
+
+
+class AgreedAction(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action_id: str
+    title: str
+    indicator_ids: list[str]
+    owner_role: str
+    due: date
+    success_measure: str
+
+
+class ActionPlanAgreed(_Event):
+    type: Literal["ActionPlanAgreed"] = "ActionPlanAgreed"
+    actions: list[AgreedAction]
+    actor: str
+
+
+class LevelChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    before: int
+    after: int
+    change: int
+
+
+class ReEvaluationSubmitted(_Event):
+    type: Literal["ReEvaluationSubmitted"] = "ReEvaluationSubmitted"
+    ratings: list[Rating]
+    theme_levels: list[ThemeLevel]
+    contributors: list[str]
+    indicator_changes: list[LevelChange]
+    theme_changes: list[LevelChange]
+    actor: str
+
+
+class DeadlineExtended(_Event):
+    type: Literal["DeadlineExtended"] = "DeadlineExtended"
+    stage: Stage
+    previous_due: date
+    new_due: date
+    closing_date: date
+    milestones: list[MilestoneRecord]
+    reason: str
+    actor: str
+
+
+class Escalated(_Event):
+    type: Literal["Escalated"] = "Escalated"
+    stage: Stage | None
+    reason: str
+    school_days_overdue: int
+    recipient_role: ContactRole
+    action_id: str | None = None
+
+
+class CycleCompleted(_Event):
+    type: Literal["CycleCompleted"] = "CycleCompleted"
+
+
+class CycleLapsed(_Event):
+    type: Literal["CycleLapsed"] = "CycleLapsed"
+    stage: Stage
+    closing_date: date
+
+
+class CycleWithdrawn(_Event):
+    type: Literal["CycleWithdrawn"] = "CycleWithdrawn"
+    stage: Stage
+    reason: str
+    actor: str
+
+
+class FollowUpStarted(_Event):
+    type: Literal["FollowUpStarted"] = "FollowUpStarted"
+    actions: list[AgreedAction]
+    check_in_dates: list[date]
+
+
+class CheckInRecorded(_Event):
+    type: Literal["CheckInRecorded"] = "CheckInRecorded"
+    round: int
+    progress: list[ActionProgress]
+    actor: str
+
+
+class CheckInMissed(_Event):
+    type: Literal["CheckInMissed"] = "CheckInMissed"
+    round: int
+    due: date
+
+
+class ActionStalled(_Event):
+    type: Literal["ActionStalled"] = "ActionStalled"
+    round: int
+    action_id: str
+    rounds_without_progress: int
+
+
+class MomentumRecorded(_Event):
+    type: Literal["MomentumRecorded"] = "MomentumRecorded"
+    round: int
+    moving: int
+    total: int
+    momentum: float = Field(description="Share of open actions that moved this round, 0 to 1")
+
+
+class FollowUpCompleted(_Event):
+    type: Literal["FollowUpCompleted"] = "FollowUpCompleted"
+    rounds: int
+    done: int
+    total: int
+
+
+DomainEvent = Annotated[
+    CycleStarted
+    | StageOpened
+    | StageOverdue
+    | StageClosed
+    | PromptIssued
+    | OnboardingCompleted
+    | ContactsChanged
+    | SelfEvaluationSubmitted
+    | ReviewFindingsRecorded
+    | ReportPublished
+    | ActionPlanAgreed
+    | ReEvaluationSubmitted
+    | DeadlineExtended
+    | Escalated
+    | CycleCompleted
+    | CycleLapsed
+    | CycleWithdrawn
+    | FollowUpStarted
+    | CheckInRecorded
+    | CheckInMissed
+    | ActionStalled
+    | MomentumRecorded
+    | FollowUpCompleted,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
+
+
+def parse_event(type_name: str, data: dict[str, Any]) -> DomainEvent:
+    return EVENT_ADAPTER.validate_python({**data, "type": type_name})
+
+
+class EventMetadata(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str = Field(description="Who caused it: a person's role or 'system'")
+    workflow_id: str
+    run_id: str | None = None
+    correlation_id: str = Field(description="The cycle or cohort this belongs to")
+    causation_id: str | None = Field(default=None, description="The update or timer that caused it")
+
+
+class NewEvent(BaseModel):
+    """An event on its way into the store, with the id that makes its append idempotent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event: DomainEvent
+    metadata: EventMetadata
+
+
+class AppendRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stream_id: str
+    expected_version: int = Field(description="Stream version before these events; 0 for a new stream")
+    events: list[NewEvent] = Field(min_length=1)
+
+
+class StoredEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime

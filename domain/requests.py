@@ -1,0 +1,46 @@
+"""What people send to a running cycle, and what they get back: the boundary of every Update."""
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.stages import Stage
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    actor: str = Field(default="institution", description="Who acts: a role, or a person's address")
+
+
+class SubmitRequest(_Request):
+    """Raw submission data: the workflow's validator parses it, so every refusal names the field and the rule."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+class ExtendRequest(_Request):
+    stage: str
+    to: date
+    reason: str = "extension agreed"
+
+
+class WithdrawRequest(_Request):
+    reason: str
+
+
+class ContactsRequest(_Request):
+    contacts: dict[str, Any]
+
+
+class Receipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cycle_id: str
+    accepted: bool = True
+    message: str
+    stage: Stage | None = None
+    next_stage: Stage | None = None
+    on: date

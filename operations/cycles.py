@@ -1,0 +1,119 @@
+"""Start a cycle, send it people's input, read it: the client side of ReviewCycleWorkflow."""
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.cycle_spec import CycleSpec, cycle_workflow_id, follow_up_workflow_id
+from domain.maturity_model import MaturityModel
+from domain.requests import ContactsRequest, ExtendRequest, Receipt, SubmitRequest, WithdrawRequest
+from domain.submissions import SubmissionKind
+from domain.timeline import CycleView
+from workflows.follow_up import FollowUpWorkflow
+from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
+
+
+class Refused(Exception):
+    """The workflow turned the request down; the message names the field and the rule."""
+
+
+class UnknownCycle(LookupError):
+    """No such cycle (or follow-up) in Temporal."""
+
+
+class StartResult(BaseModel):
+    cycle_id: str
+    workflow_id: str
+    started: bool
+
+
+async def start_cycle(client: Client, spec: CycleSpec, task_queue: str) -> StartResult:
+    """Start one cycle; a cycle with the same business key is never started twice."""
+    workflow_id = cycle_workflow_id(spec.cycle_id)
+    try:
+        await client.start_workflow(
+            ReviewCycleWorkflow.run,
+            spec,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except Exception as error:  # the SDK raises WorkflowAlreadyStartedError, or an RPCError from some servers
+        if type(error).__name__ == "WorkflowAlreadyStartedError" or (
+            isinstance(error, RPCError) and "already" in str(error).lower()
+        ):
+            return StartResult(cycle_id=spec.cycle_id, workflow_id=workflow_id, started=False)
+        raise
+    return StartResult(cycle_id=spec.cycle_id, workflow_id=workflow_id, started=True)
+
+
+def cycle_handle(client: Client, cycle_id: str) -> WorkflowHandle[ReviewCycleWorkflow, CycleOutcome]:
+    return client.get_workflow_handle_for(ReviewCycleWorkflow.run, cycle_workflow_id(cycle_id))
+
+
+def _refusal_text(error: WorkflowUpdateFailedError) -> str:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) or cause is not None:
+        return str(cause.message if isinstance(cause, ApplicationError) else cause)
+    return str(error)
+
+
+async def _update(handle: WorkflowHandle[Any, Any], update: Any, request: BaseModel) -> Receipt:
+    try:
+        result: Receipt = await handle.execute_update(update, request, result_type=Receipt)
+    except WorkflowUpdateFailedError as error:
+        raise Refused(_refusal_text(error)) from None
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownCycle(f"no running workflow {handle.id}") from None
+        raise
+    return result
+
+
+async def submit(client: Client, cycle_id: str, kind: str, data: dict[str, Any], actor: str = "institution") -> Receipt:
+    request = SubmitRequest(kind=kind, data=data, actor=actor)
+    if kind == SubmissionKind.CHECK_IN.value:
+        follow_up = client.get_workflow_handle_for(FollowUpWorkflow.run, follow_up_workflow_id(cycle_id))
+        try:
+            return await _update(follow_up, FollowUpWorkflow.check_in, request)
+        except UnknownCycle:
+            raise Refused(
+                f"check-in: {cycle_id} has no follow-up running; it starts when the action plan is agreed"
+            ) from None
+    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.submit, request)
+
+
+async def extend(client: Client, cycle_id: str, request: ExtendRequest) -> Receipt:
+    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.extend, request)
+
+
+async def withdraw(client: Client, cycle_id: str, request: WithdrawRequest) -> Receipt:
+    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.withdraw, request)
+
+
+async def change_contacts(client: Client, cycle_id: str, request: ContactsRequest) -> Receipt:
+    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.change_contacts, request)
+
+
+async def _query[T](client: Client, cycle_id: str, query: Callable[[ReviewCycleWorkflow], T]) -> T:
+    try:
+        return await cycle_handle(client, cycle_id).query(query)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownCycle(f"no cycle {cycle_id}") from None
+        raise
+
+
+async def cycle_view(client: Client, cycle_id: str) -> CycleView:
+    return await _query(client, cycle_id, ReviewCycleWorkflow.status)
+
+
+async def cycle_model(client: Client, cycle_id: str) -> MaturityModel:
+    """The maturity model the cycle was started with (and records)."""
+    return await _query(client, cycle_id, ReviewCycleWorkflow.maturity_model)

@@ -1,0 +1,74 @@
+"""Where the running stack is: written by `cis dev`, read by every other `cis` command."""
+
+import json
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from settings import Settings
+
+STACK_FILE = "stack.json"
+
+
+class StackAddresses(BaseModel):
+    temporal_address: str
+    namespace: str = "default"
+    database_url: str
+    temporal_ui_url: str | None = None
+    web_url: str | None = None
+    time_scale: float | None = None
+    pid: int | None = None
+
+
+class NoStack(RuntimeError):
+    pass
+
+
+def write_addresses(data_dir: Path, addresses: StackAddresses) -> Path:
+    path = data_dir / STACK_FILE
+    path.write_text(addresses.model_dump_json(indent=2))
+    return path
+
+
+def clear_addresses(data_dir: Path) -> None:
+    (data_dir / STACK_FILE).unlink(missing_ok=True)
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resolve(settings: Settings) -> StackAddresses:
+    """External services named by CIS_* win; otherwise the dev stack's file tells where things are."""
+    stack: StackAddresses | None = None
+    path = settings.data_dir / STACK_FILE
+    if path.exists():
+        candidate = StackAddresses.model_validate(json.loads(path.read_text()))
+        if _alive(candidate.pid):
+            stack = candidate
+    temporal = settings.temporal_address or (stack.temporal_address if stack else None)
+    database = settings.database_url or (stack.database_url if stack else None)
+    if temporal is None or database is None:
+        missing = " and ".join(
+            name
+            for name, value in (("CIS_TEMPORAL_ADDRESS", temporal), ("CIS_DATABASE_URL", database))
+            if value is None
+        )
+        raise NoStack(f"no running stack in {settings.data_dir}/ and {missing} not set: start one with `cis dev`")
+    return StackAddresses(
+        temporal_address=temporal,
+        namespace=settings.namespace,
+        database_url=database,
+        temporal_ui_url=stack.temporal_ui_url if stack else None,
+        web_url=stack.web_url if stack else None,
+        time_scale=settings.time_scale if settings.time_scale is not None else (stack.time_scale if stack else None),
+    )

@@ -1,0 +1,71 @@
+"""The whole local stack in one process tree: PostgreSQL, Temporal, migrations and the worker.
+
+Services named by CIS_TEMPORAL_ADDRESS / CIS_DATABASE_URL are used instead of the embedded ones.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from settings import Settings
+from stack.addresses import StackAddresses, clear_addresses, write_addresses
+from stack.embedded import EmbeddedPostgres, TemporalDevServer
+from store.database import create_pool
+from store.migrations_runner import apply_migrations
+from worker import build_worker
+
+
+class RunningStack:
+    def __init__(self, addresses: StackAddresses, client: Client, pool: asyncpg.Pool, data_dir: Path) -> None:
+        self.addresses = addresses
+        self.client = client
+        self.pool = pool
+        self.data_dir = data_dir
+
+
+@asynccontextmanager
+async def running_stack(
+    settings: Settings, time_scale: float | None, with_worker: bool = True
+) -> AsyncIterator[RunningStack]:
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        database_url = settings.database_url
+        if database_url is None:
+            postgres = EmbeddedPostgres(data_dir)
+            database_url = await postgres.start()
+            stack.callback(postgres.stop)
+        await apply_migrations(database_url)
+
+        temporal_address = settings.temporal_address
+        ui_url = None
+        if temporal_address is None:
+            temporal = TemporalDevServer(data_dir)
+            stack.callback(temporal.stop)
+            await temporal.start()
+            temporal_address, ui_url = temporal.address, temporal.ui_url
+
+        client = await Client.connect(
+            temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter
+        )
+        pool = await create_pool(database_url)
+        stack.push_async_callback(pool.close)
+        addresses = StackAddresses(
+            temporal_address=temporal_address,
+            namespace=settings.namespace,
+            database_url=database_url,
+            temporal_ui_url=ui_url,
+            time_scale=time_scale,
+            pid=os.getpid(),
+        )
+        write_addresses(data_dir, addresses)
+        stack.callback(clear_addresses, data_dir)
+        if with_worker:
+            worker = build_worker(client, pool, settings.task_queue)
+            await stack.enter_async_context(worker)
+        yield RunningStack(addresses, client, pool, data_dir)

@@ -1,0 +1,123 @@
+"""The `cycle_status` read model: where each cycle stands, for the status list and the dashboard."""
+
+from domain.events import (
+    ActionStalled,
+    CheckInRecorded,
+    ContactsChanged,
+    CycleCompleted,
+    CycleLapsed,
+    CycleStarted,
+    CycleWithdrawn,
+    DeadlineExtended,
+    DomainEvent,
+    MomentumRecorded,
+    OnboardingCompleted,
+    StageClosed,
+    StageOpened,
+    StageOverdue,
+)
+from domain.stages import CycleStatus
+from store.database import PgConnection
+
+TABLES = ("cycle_status",)
+
+
+async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
+    await _change(conn, event, position)
+    # Any fact about the cycle is activity; events can arrive out of cycle-time order across its two streams.
+    await conn.execute(
+        "UPDATE cycle_status SET last_activity = greatest(last_activity, $2), updated_position = $3 "
+        "WHERE cycle_id = $1",
+        event.cycle_id,
+        event.at,
+        position,
+    )
+
+
+async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None:
+    match event:
+        case CycleStarted():
+            # The cycle id is derived from the business key; a second start of it is not a new cycle.
+            await conn.execute(
+                """
+                INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
+                                          closing_date, model_id, model_version, careers_leader_email,
+                                          facilitator_email, updated_position)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                ON CONFLICT (cycle_id) DO NOTHING
+                """,
+                event.cycle_id,
+                event.urn,
+                event.name,
+                event.phase.value,
+                event.review_type.value,
+                event.cohort,
+                CycleStatus.ACTIVE.value,
+                event.start_date,
+                event.closing_date,
+                event.model_id,
+                event.model_version,
+                event.careers_leader_email,
+                event.facilitator_email,
+                position,
+            )
+        case StageOpened():
+            await _set(
+                conn,
+                event.cycle_id,
+                "stage = $2, due_date = $3, stage_opened_at = $4, overdue = false",
+                event.stage.value,
+                event.due,
+                event.at,
+            )
+        case StageOverdue():
+            # Only the stage the cycle is in can make it overdue; a late alarm for a closed stage cannot.
+            await _set(conn, event.cycle_id, "overdue = true", event.stage.value, where="stage = $2")
+        case StageClosed():
+            await _set(conn, event.cycle_id, "overdue = false", event.stage.value, where="stage = $2")
+        case DeadlineExtended():
+            await _set(
+                conn,
+                event.cycle_id,
+                """
+                due_date = CASE WHEN stage = $2 THEN $3 ELSE due_date END,
+                overdue = CASE WHEN stage = $2 THEN false ELSE overdue END,
+                closing_date = $4
+                """,
+                event.stage.value,
+                event.new_due,
+                event.closing_date,
+            )
+        case OnboardingCompleted() | ContactsChanged():
+            await _set(conn, event.cycle_id, "careers_leader_email = $2", str(event.contacts.careers_leader.email))
+        case CycleCompleted():
+            await _set(
+                conn,
+                event.cycle_id,
+                "status = $2, completed_at = $3, overdue = false",
+                CycleStatus.COMPLETED.value,
+                event.at,
+            )
+        case CycleLapsed():
+            await _set(conn, event.cycle_id, "status = $2", CycleStatus.LAPSED.value)
+        case CycleWithdrawn():
+            await _set(conn, event.cycle_id, "status = $2", CycleStatus.WITHDRAWN.value)
+        case MomentumRecorded():
+            await _set(conn, event.cycle_id, "momentum = $2", event.momentum)
+        case ActionStalled() | CheckInRecorded():
+            # A count, not an increment: a check-in can end stalls, and a repeated stall must not count twice.
+            await _set(
+                conn,
+                event.cycle_id,
+                "stalled_actions = (SELECT count(*) FROM actions WHERE actions.cycle_id = $1 AND actions.stalled)",
+            )
+
+
+async def _set(
+    conn: PgConnection,
+    cycle_id: str,
+    assignments: str,
+    *values: object,
+    where: str = "true",
+) -> None:
+    await conn.execute(f"UPDATE cycle_status SET {assignments} WHERE cycle_id = $1 AND {where}", cycle_id, *values)

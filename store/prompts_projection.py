@@ -1,0 +1,54 @@
+"""The `prompts` read model, which is also the durable outbox a mail sender claims rows from.
+
+A row is queued when its PromptIssued is appended, in the same transaction, so a
+prompt is never recorded without being queued nor queued without being recorded.
+"""
+
+from domain.events import DomainEvent, PromptIssued
+from store.database import PgConnection
+
+TABLES = ("prompts",)
+
+# Written by the sender, not derived from events: a rebuild must carry them over or it would send everything again.
+DELIVERY_COLUMNS = ("status", "claimed_at", "sent_at", "attempts", "last_error")
+
+
+async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
+    if not isinstance(event, PromptIssued):
+        return
+    # The prompt id is the prompt's identity: a second PromptIssued for it must not fail the append.
+    await conn.execute(
+        """
+        INSERT INTO prompts (prompt_id, cycle_id, kind, stage, recipient_role, recipient_email, due,
+                             scheduled_for, issued_at, position)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (prompt_id) DO NOTHING
+        """,
+        event.prompt_id,
+        event.cycle_id,
+        event.kind,
+        event.stage,
+        event.recipient_role,
+        event.recipient_email,
+        event.due,
+        event.scheduled_for,
+        event.at,
+        position,
+    )
+
+
+async def save_deliveries(conn: PgConnection) -> None:
+    """Keep the sender's progress aside, for the rest of this transaction, while the table is rebuilt."""
+    columns = ", ".join(DELIVERY_COLUMNS)
+    await conn.execute(
+        f"CREATE TEMPORARY TABLE saved_prompt_deliveries ON COMMIT DROP AS SELECT prompt_id, {columns} FROM prompts"
+    )
+
+
+async def restore_deliveries(conn: PgConnection) -> None:
+    assignments = ", ".join(f"{column} = saved.{column}" for column in DELIVERY_COLUMNS)
+    await conn.execute(
+        f"UPDATE prompts SET {assignments} FROM saved_prompt_deliveries AS saved "
+        "WHERE prompts.prompt_id = saved.prompt_id"
+    )
+    await conn.execute("DROP TABLE saved_prompt_deliveries")

@@ -1,0 +1,173 @@
+"""Queries the CLI, the web app and the tests read the projections with, and their row models."""
+
+from datetime import date, datetime
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
+from domain.events import StoredEvent
+from store.event_rows import EVENT_COLUMNS, stored_event
+
+# A cycle's streams are named after its workflows: `cycle-{cycle_id}` and `followup-{cycle_id}`.
+STREAM_PREFIXES = (cycle_workflow_id(""), follow_up_workflow_id(""))
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    @classmethod
+    def columns(cls) -> str:
+        return ", ".join(cls.model_fields)
+
+
+class CycleStatusRow(_Row):
+    cycle_id: str
+    urn: str
+    name: str
+    phase: str
+    review_type: str
+    cohort: str
+    stage: str | None
+    status: str
+    due_date: date | None
+    overdue: bool
+    stage_opened_at: datetime | None
+    start_date: date
+    closing_date: date
+    model_id: str
+    model_version: str
+    careers_leader_email: str | None
+    facilitator_email: str | None
+    last_activity: datetime | None
+    completed_at: datetime | None
+    momentum: float | None
+    stalled_actions: int
+    updated_position: int
+
+
+class PromptRow(_Row):
+    prompt_id: str
+    cycle_id: str
+    kind: str
+    stage: str | None
+    recipient_role: str
+    recipient_email: str | None
+    due: date | None
+    scheduled_for: datetime
+    issued_at: datetime
+    position: int
+    status: str
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+
+
+class ActionRow(_Row):
+    cycle_id: str
+    action_id: str
+    title: str
+    indicator_ids: list[str]
+    owner_role: str
+    due: date
+    success_measure: str
+    status: str
+    last_note: str | None
+    last_round: int | None
+    stalled: bool
+    updated_at: datetime | None
+
+
+class RatingRow(_Row):
+    cycle_id: str
+    kind: str
+    indicator_id: str
+    level: int
+    evidence: str
+
+
+class ThemeRatingRow(_Row):
+    cycle_id: str
+    kind: str
+    theme_id: str
+    level: int
+
+
+async def get_cycle_status(pool: asyncpg.Pool, cycle_id: str) -> CycleStatusRow | None:
+    row = await pool.fetchrow(f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE cycle_id = $1", cycle_id)
+    return CycleStatusRow.model_validate(dict(row)) if row else None
+
+
+async def list_cycle_status(
+    pool: asyncpg.Pool,
+    cohort: str | None = None,
+    stage: str | None = None,
+    overdue: bool | None = None,
+    status: str | None = None,
+) -> list[CycleStatusRow]:
+    """Cycles matching every filter given; a filter left as None matches all."""
+    rows = await pool.fetch(
+        f"""
+        SELECT {CycleStatusRow.columns()} FROM cycle_status
+        WHERE ($1::text IS NULL OR cohort = $1)
+          AND ($2::text IS NULL OR stage = $2)
+          AND ($3::boolean IS NULL OR overdue = $3)
+          AND ($4::text IS NULL OR status = $4)
+        ORDER BY cohort, name, cycle_id
+        """,
+        cohort,
+        stage,
+        overdue,
+        status,
+    )
+    return [CycleStatusRow.model_validate(dict(row)) for row in rows]
+
+
+async def list_prompts(pool: asyncpg.Pool, cycle_id: str) -> list[PromptRow]:
+    rows = await pool.fetch(
+        f"SELECT {PromptRow.columns()} FROM prompts WHERE cycle_id = $1 ORDER BY scheduled_for, position", cycle_id
+    )
+    return [PromptRow.model_validate(dict(row)) for row in rows]
+
+
+async def list_actions(pool: asyncpg.Pool, cycle_id: str) -> list[ActionRow]:
+    rows = await pool.fetch(
+        f"SELECT {ActionRow.columns()} FROM actions WHERE cycle_id = $1 ORDER BY action_id", cycle_id
+    )
+    return [ActionRow.model_validate(dict(row)) for row in rows]
+
+
+async def list_ratings(pool: asyncpg.Pool, cycle_id: str) -> list[RatingRow]:
+    rows = await pool.fetch(
+        f"SELECT {RatingRow.columns()} FROM ratings WHERE cycle_id = $1 ORDER BY kind, indicator_id", cycle_id
+    )
+    return [RatingRow.model_validate(dict(row)) for row in rows]
+
+
+async def list_theme_ratings(pool: asyncpg.Pool, cycle_id: str) -> list[ThemeRatingRow]:
+    rows = await pool.fetch(
+        f"SELECT {ThemeRatingRow.columns()} FROM theme_ratings WHERE cycle_id = $1 ORDER BY kind, theme_id", cycle_id
+    )
+    return [ThemeRatingRow.model_validate(dict(row)) for row in rows]
+
+
+async def list_events(pool: asyncpg.Pool, cycle_or_stream_id: str) -> list[StoredEvent]:
+    """The audit trail: for a cycle id, its cycle stream and its follow-up stream merged by position;
+    for a stream id (`cycle-…`, `followup-…`), that stream alone."""
+    rows = await pool.fetch(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY position",
+        _streams(cycle_or_stream_id),
+    )
+    return [stored_event(row) for row in rows]
+
+
+async def count_events(pool: asyncpg.Pool) -> int:
+    count: int = await pool.fetchval("SELECT count(*) FROM events")
+    return count
+
+
+def _streams(cycle_or_stream_id: str) -> list[str]:
+    if cycle_or_stream_id.startswith(STREAM_PREFIXES):
+        return [cycle_or_stream_id]
+    return [cycle_workflow_id(cycle_or_stream_id), follow_up_workflow_id(cycle_or_stream_id)]

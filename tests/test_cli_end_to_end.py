@@ -1,0 +1,221 @@
+"""The real `cis` command against the embedded stack (`cis dev` in a subprocess, time-scaled):
+a cycle from start to completed from files, a refused file, a restart mid-cycle, search attributes,
+and the timeline as iCalendar."""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from domain.schedule import SchedulePolicy, build_schedule
+from domain.stages import Stage
+from domain.timeline import CycleView
+from operations import cycles
+from tests import factories
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+CIS = str(BIN / "cis")
+SECONDS_PER_WEEK = 4.0
+START = date(2027, 1, 4)
+STAGE_FILES = [
+    (Stage.ONBOARDING, "onboarding", factories.onboarding()),
+    (Stage.SELF_EVALUATION, "self-evaluation", factories.evaluation(level=2)),
+    (Stage.REVIEW, "review", factories.review_findings()),
+    (Stage.REPORT, "report", factories.report("report")),
+    (Stage.ACTION_PLANNING, "action-plan", factories.action_plan(START + timedelta(weeks=30))),
+    (Stage.RE_EVALUATION, "re-evaluation", factories.evaluation(level=3)),
+]
+
+
+class Stack:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
+            "CIS_DATA_DIR": str(data_dir),
+            "XDG_RUNTIME_DIR": str(data_dir / "run"),
+        }
+        (data_dir / "run").mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [CIS, "dev", "--time-scale", str(SECONDS_PER_WEEK)],
+            env=self.env,
+            stdout=(self.data_dir / "dev.out").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if (self.data_dir / "stack.json").exists():
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"cis dev exited: {(self.data_dir / 'dev.out').read_text()[-3000:]}")
+            time.sleep(0.3)
+        raise AssertionError("cis dev did not come up in 90 s")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def cis(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([CIS, *args], env=self.env, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"cis {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def show(self, cycle_id: str) -> dict[str, Any]:
+        return json.loads(self.cis("cycle", "show", cycle_id, "--json").stdout)  # type: ignore[no-any-return]
+
+    def query(self, cycle_id: str) -> CycleView:
+        """Polling goes straight to Temporal: a `cis` process per poll costs a second, weeks of cycle time."""
+        address = json.loads((self.data_dir / "stack.json").read_text())["temporal_address"]
+
+        async def ask() -> CycleView:
+            client = await Client.connect(address, data_converter=pydantic_data_converter)
+            return await cycles.cycle_view(client, cycle_id)
+
+        return asyncio.run(ask())
+
+    def wait_for_stage(self, cycle_id: str, stage: Stage, timeout: float = 90) -> CycleView:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            view = self.query(cycle_id)
+            if view.stage is stage and view.due is not None:
+                return view
+            time.sleep(0.1)
+        raise AssertionError(f"{cycle_id} never reached {stage}: {self.query(cycle_id)}")
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    data_dir = Path(tempfile.mkdtemp(prefix="cis-e2e-"))
+    running = Stack(data_dir)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_path: Path) -> None:
+    started = stack.cis(
+        "cycle",
+        "start",
+        "--urn",
+        "123456",
+        "--name",
+        "Riverside Academy",
+        "--phase",
+        "secondary",
+        "--review",
+        "expert",
+        "--cohort",
+        "e2e",
+        "--start",
+        START.isoformat(),
+        "--careers-leader",
+        "leader@riverside.example",
+    )
+    cycle_id = started.stdout.strip()
+    assert cycle_id == "123456-e2e"
+    again = stack.cis(
+        "cycle",
+        "start",
+        "--urn",
+        "123456",
+        "--name",
+        "Riverside Academy",
+        "--phase",
+        "secondary",
+        "--review",
+        "expert",
+        "--cohort",
+        "e2e",
+        "--start",
+        START.isoformat(),
+    )
+    assert again.stdout.strip() == cycle_id and "already exists" in again.stderr
+
+    # The timeline as iCalendar: one event per milestone, on the schedule's dates.
+    ics_path = tmp_path / "timeline.ics"
+    assert stack.cis("timeline", cycle_id, "--ics", "--out", str(ics_path)).stdout.strip() == str(ics_path)
+    calendar = Calendar.from_ical(ics_path.read_bytes())
+    schedule = build_schedule(START, SchedulePolicy(), factories.CALENDAR)
+    events = calendar.walk("VEVENT")
+    assert len(events) == len(schedule.milestones) + 1
+    due_dates = sorted(e.decoded("dtstart") for e in events)
+    assert due_dates == sorted([m.due for m in schedule.milestones] + [schedule.closing_date])
+    assert len({str(e["uid"]) for e in events}) == len(events)
+
+    files = {}
+    for _, kind, data in STAGE_FILES:
+        files[kind] = tmp_path / f"{kind}.json"
+        files[kind].write_text(json.dumps(data))
+
+    bad = tmp_path / "bad-onboarding.json"
+    bad.write_text(json.dumps(factories.onboarding("not-an-email")))
+    stack.wait_for_stage(cycle_id, Stage.ONBOARDING)
+    refused = stack.cis("submit", cycle_id, "onboarding", str(bad), check=False)
+    assert refused.returncode != 0
+    assert "contacts.careers_leader.email" in refused.stderr and "email" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+    for stage, kind, _ in STAGE_FILES[:2]:
+        stack.wait_for_stage(cycle_id, stage)
+        assert "accepted" in stack.cis("submit", cycle_id, kind, str(files[kind])).stdout
+
+    # Operators can find cycles by stage in Temporal itself.
+    stack.wait_for_stage(cycle_id, Stage.REVIEW)
+    address = json.loads((stack.data_dir / "stack.json").read_text())["temporal_address"]
+    listed = subprocess.run(
+        [str(BIN / "temporal"), "workflow", "list", "--address", address, "--query", "CisStage='review'", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"cycle-{cycle_id}" in listed.stdout
+
+    # Stop the stack mid-cycle and start it again on the same data folder: the cycle carries on.
+    stack.stop()
+    stack.start()
+    shown = stack.show(cycle_id)
+    assert shown["status"] == "active" and shown["stage"] in ("review", "report")
+    for stage, kind, _ in STAGE_FILES[2:]:
+        stack.wait_for_stage(cycle_id, stage)
+        stack.cis("submit", cycle_id, kind, str(files[kind]), "--actor", "tester")
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        rows = json.loads(stack.cis("status", "--json").stdout)
+        row = next(r for r in rows if r["cycle_id"] == cycle_id)
+        if row["status"] == "completed":
+            break
+        time.sleep(0.5)
+    assert row["status"] == "completed", row
+    trail = json.loads(stack.cis("events", cycle_id, "--json").stdout)
+    assert trail[0]["type"] == "CycleStarted" and any(e["type"] == "CycleCompleted" for e in trail)

@@ -1,0 +1,109 @@
+"""The Temporal worker: every workflow and activity of the engine on one task queue.
+
+More worker processes on the same task queue share the load; nothing here assumes one machine.
+"""
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.event_recording import EventRecorder
+from settings import Settings
+from store.event_store import EventStore
+from workflows.follow_up import FollowUpWorkflow
+from workflows.review_cycle import ReviewCycleWorkflow
+
+WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow)
+
+# Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
+PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON logs on stderr; Temporal's workflow and activity context (which carries the cycle's id) included."""
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.JSONRenderer()],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def build_worker(
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    sticky_timeout: timedelta = timedelta(seconds=10),
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """`sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it."""
+    recorder = EventRecorder(EventStore(pool))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        sticky_queue_schedule_to_start_timeout=sticky_timeout,
+        max_cached_workflows=max_cached_workflows,
+        workflows=list(WORKFLOWS),
+        activities=[recorder.record_events],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )
+
+
+async def connect_temporal(address: str, namespace: str) -> Client:
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+
+
+async def run_worker(settings: Settings, address: str, database_url: str) -> None:
+    from store.database import create_pool
+    from store.migrations_runner import apply_migrations
+
+    await apply_migrations(database_url)
+    pool = await create_pool(database_url)
+    client = await connect_temporal(address, settings.namespace)
+    structlog.get_logger("cis.worker").info("worker started", task_queue=settings.task_queue, temporal=address)
+    try:
+        await build_worker(client, pool, settings.task_queue).run()
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if not settings.temporal_address or not settings.database_url:
+        sys.exit("worker: set CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or run `cis dev`)")
+    asyncio.run(run_worker(settings, settings.temporal_address, settings.database_url))
+
+
+if __name__ == "__main__":
+    main()

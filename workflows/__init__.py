@@ -1,0 +1,1 @@
+"""Temporal workflows: one review cycle, one follow-up series. Deterministic; no I/O."""

@@ -1,0 +1,68 @@
+"""A workflow's side of its event stream: ordered, numbered, idempotent appends.
+
+Event ids derive from the stream and the event's version, which the workflow knows
+deterministically (it is the only writer of its stream), so an activity retried
+after a crash, or a workflow task replayed, appends nothing twice.
+"""
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.events import AppendRequest, DomainEvent, EventMetadata, NewEvent
+
+with workflow.unsafe.imports_passed_through():
+    from activities.event_recording import RECORD_EVENTS
+
+EVENT_NAMESPACE = uuid.UUID("0b6a3f0e-8d6e-4f77-9d38-2f6f2b7d9a41")
+
+# The store may be down for a while (a restart, a failover): keep trying, with backoff, rather than lose a fact.
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["WrongExpectedVersion", "IdempotencyConflict"],
+)
+
+
+def event_id(stream_id: str, version: int) -> str:
+    return str(uuid.uuid5(EVENT_NAMESPACE, f"{stream_id}/{version}"))
+
+
+class EventLog:
+    def __init__(self, stream_id: str, correlation_id: str, version: int = 0) -> None:
+        self.stream_id = stream_id
+        self.correlation_id = correlation_id
+        self.version = version
+        self.recorded = 0
+        self._lock = asyncio.Lock()
+
+    async def record(self, events: list[DomainEvent], actor: str = "system", causation: str | None = None) -> None:
+        if not events:
+            return
+        async with self._lock:
+            info = workflow.info()
+            metadata = EventMetadata(
+                actor=actor,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                correlation_id=self.correlation_id,
+                causation_id=causation,
+            )
+            batch = [
+                NewEvent(event_id=event_id(self.stream_id, self.version + i + 1), event=event, metadata=metadata)
+                for i, event in enumerate(events)
+            ]
+            request = AppendRequest(stream_id=self.stream_id, expected_version=self.version, events=batch)
+            await workflow.execute_activity(
+                RECORD_EVENTS,
+                request,
+                result_type=int,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORD_RETRY,
+            )
+            self.version += len(batch)
+            self.recorded += len(batch)
