@@ -1,7 +1,10 @@
 # Two commands do all the set-up on a fresh machine: `make run` and `make test`.
 # Both create .venv from pyproject.toml on first use (and again when it changes).
 
-PYTHON ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || echo python3)
+# The first Python >= 3.12 that really runs (a pyenv shim for an inactive version does not).
+PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(command -v python3.12) \
+	$$(command -v python3.13) $$(command -v python3); do \
+	"$$p" -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,6 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test bench lint histories clean
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (set PYTHON=/path/to/python3.12)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -13,6 +13,7 @@ app = typer.Typer(
 app.command("dev")(stack_commands.dev)
 app.command("demo")(demo_command.demo)
 app.command("worker")(stack_commands.worker)
+app.command("web")(stack_commands.web)
 app.command("setup")(stack_commands.setup)
 app.add_typer(cycle_commands.cycle_app, name="cycle")
 app.command("submit")(cycle_commands.submit)

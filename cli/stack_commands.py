@@ -12,8 +12,9 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 
 from cli.runtime import run, settings_for, temporal_client
 from settings import Settings
-from stack.addresses import StackAddresses
+from stack.addresses import StackAddresses, resolve
 from stack.dev_stack import running_stack
+from stack.web_server import serving_web
 from store.migrations_runner import apply_migrations
 from worker import configure_logging, run_worker
 from workflows.search_attributes import ALL_KEYS
@@ -66,12 +67,26 @@ def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
     run(body)
 
 
+def web(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Serve the web app against CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or the dev stack's)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+
+    async def body() -> None:
+        async with serving_web(resolve(settings), host, port) as url:
+            typer.echo(f"web app on {url}")
+            await wait_for_stop()
+
+    run(body)
+
+
 def worker() -> None:
     """Run a worker against CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or the dev stack's)."""
     settings = Settings()
     configure_logging(settings.log_level)
-    from stack.addresses import resolve
-
     stack = resolve(settings)
     run(lambda: run_worker(settings, stack.temporal_address, stack.database_url))
 
@@ -79,7 +94,6 @@ def worker() -> None:
 def setup() -> None:
     """Prepare external services: apply migrations, register the Cis* search attributes."""
     settings = Settings()
-    from stack.addresses import resolve
 
     async def body() -> None:
         stack = resolve(settings)

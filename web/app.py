@@ -1,0 +1,59 @@
+"""The FastAPI application: for now the health check operators and load balancers poll.
+
+The dashboards, institution pages and JSON API are built on this app (issue 6); every page
+will read projections and change state only by sending Updates to workflows.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from stack.addresses import StackAddresses
+from store.database import create_pool
+
+
+class Health(BaseModel):
+    database: bool
+    temporal: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.database and self.temporal
+
+
+def create_app(stack: StackAddresses) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(stack.database_url, max_size=5)
+        app.state.client = await Client.connect(
+            stack.temporal_address, namespace=stack.namespace, data_converter=pydantic_data_converter
+        )
+        yield
+        await app.state.pool.close()
+
+    app = FastAPI(title="Careers Impact System", lifespan=lifespan)
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> JSONResponse:
+        """Whether this process reaches PostgreSQL and Temporal; 503 when either is down."""
+        pool: asyncpg.Pool = app.state.pool
+        client: Client = app.state.client
+        database = temporal = True
+        try:
+            await pool.fetchval("SELECT 1")
+        except (OSError, asyncpg.PostgresError):
+            database = False
+        try:
+            await client.service_client.check_health()
+        except Exception:  # any failure to reach Temporal is "unhealthy", whatever its type
+            temporal = False
+        health = Health(database=database, temporal=temporal)
+        return JSONResponse(health.model_dump(), status_code=200 if health.ok else 503)
+
+    return app
