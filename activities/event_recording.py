@@ -4,12 +4,12 @@ Prompts are events too (PromptIssued): their projection is the durable outbox, s
 issuing a prompt and recording it are one transaction and one retry story.
 """
 
-from store.errors import IdempotencyConflict, WrongExpectedVersion
-from store.event_store import EventStore
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.events import AppendRequest
+from store.errors import IdempotencyConflict, WrongExpectedVersion
+from store.event_store import EventStore
 
 RECORD_EVENTS = "record_events"
 

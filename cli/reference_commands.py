@@ -4,11 +4,11 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
-from content.model_catalog import model_for
 from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, print_json, run
+from content.model_catalog import model_for
 from domain.maturity_model import MaturityModel
 from domain.stages import Phase
 from domain.submissions import SUBMISSION_MODELS, SubmissionKind

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,10 +28,26 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def run[T](action: Callable[[], Awaitable[T]]) -> T:
-    """Run an async command body; known failures become one line on stderr."""
+def _leave(code: int) -> NoReturn:
+    """End the process without interpreter teardown: the Temporal client's Rust threads can crash a
+    finalising interpreter (temporalio/sdk-python#300). Everything the command owns is closed by now."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run(action: Callable[[], Awaitable[object]]) -> NoReturn:
+    """Run an async command body, then exit; known failures become one line on stderr."""
     try:
-        return asyncio.run(_guarded(action))
+        _run(action)
+    except typer.Exit as exit_:
+        _leave(exit_.exit_code)
+    _leave(0)
+
+
+def _run(action: Callable[[], Awaitable[object]]) -> None:
+    try:
+        asyncio.run(_guarded(action))
     except Refused as refused:
         fail(f"refused: {refused}", 2)
     except Refusal as refusal:
@@ -46,8 +63,8 @@ def run[T](action: Callable[[], Awaitable[T]]) -> T:
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
 
 
-async def _guarded[T](action: Callable[[], Awaitable[T]]) -> T:
-    return await action()
+async def _guarded(action: Callable[[], Awaitable[object]]) -> None:
+    await action()
 
 
 @dataclass

@@ -2,9 +2,8 @@
 
 from datetime import date, datetime
 
-from content.model_catalog import model_for
-
 from content.calendar_catalog import default_calendar, load_calendar_file
+from content.model_catalog import model_for
 from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.london_time import LONDON
@@ -30,6 +29,10 @@ def build_spec(
     facilitator_email: str | None = None,
     review_lead_email: str | None = None,
     time_scale: float | None = None,
+    region: str | None = None,
+    careers_hub: str | None = None,
+    trust: str | None = None,
+    peer_group: str | None = None,
 ) -> CycleSpec:
     calendar = calendar_from(settings)
     start = start_date or calendar.next_school_day(datetime.now(LONDON).date())
@@ -43,6 +46,10 @@ def build_spec(
         careers_leader_email=careers_leader_email,
         facilitator_email=facilitator_email,
         review_lead_email=review_lead_email,
+        region=region,
+        careers_hub=careers_hub,
+        trust=trust,
+        peer_group=peer_group,
         cec_email=settings.cec_email,
         model=model_for(phase.model_variant, settings.model_dir),
         calendar=calendar,

@@ -54,6 +54,10 @@ class CycleSpec(BaseModel):
     review_type: ReviewType
     cohort: Cohort = DEFAULT_COHORT
     start_date: date
+    region: str | None = None
+    careers_hub: str | None = None
+    trust: str | None = None
+    peer_group: str | None = None
     careers_leader_email: EmailStr | None = None
     facilitator_email: EmailStr | None = None
     review_lead_email: EmailStr | None = None

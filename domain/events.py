@@ -52,6 +52,10 @@ class CycleStarted(_Event):
     careers_leader_email: str | None
     facilitator_email: str | None
     seconds_per_week: float | None
+    region: str | None = None
+    careers_hub: str | None = None
+    trust: str | None = None
+    peer_group: str | None = None
 
 
 class StageOpened(_Event):

@@ -44,6 +44,10 @@ class CycleStatusRow(_Row):
     momentum: float | None
     stalled_actions: int
     updated_position: int
+    region: str | None = None
+    careers_hub: str | None = None
+    trust: str | None = None
+    peer_group: str | None = None
 
 
 class PromptRow(_Row):

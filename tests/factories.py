@@ -3,9 +3,8 @@
 from datetime import date
 from typing import Any
 
-from content.model_catalog import default_model
-
 from content.calendar_catalog import default_calendar
+from content.model_catalog import default_model
 from domain.cycle_clock import SECONDS_PER_WEEK, CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.maturity_model import MaturityModel

@@ -345,6 +345,10 @@ class ReviewCycleWorkflow:
             careers_leader_email=spec.careers_leader_email,
             facilitator_email=spec.facilitator_email,
             seconds_per_week=spec.clock.seconds_per_week,
+            region=spec.region,
+            careers_hub=spec.careers_hub,
+            trust=spec.trust,
+            peer_group=spec.peer_group,
         )
 
     def _submission_events(self, kind: SubmissionKind, submission: BaseModel, actor: str) -> list[DomainEvent]:
