@@ -28,6 +28,11 @@ class EventRecorder:
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
         activity.logger.info(
             "events recorded",
-            extra={"stream_id": request.stream_id, "version": result.version, "duplicate": result.duplicate},
+            extra={
+                "cycle_id": request.events[0].event.cycle_id,
+                "stream_id": request.stream_id,
+                "version": result.version,
+                "duplicate": result.duplicate,
+            },
         )
         return result.version
