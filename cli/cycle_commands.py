@@ -12,7 +12,7 @@ from cli.runtime import connected, fail, print_json, read_json_file, run
 from cli.spec_builder import build_spec
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
-from domain.requests import ExtendRequest, WithdrawRequest
+from domain.requests import ExtendRequest, ReassignRequest, WithdrawRequest
 from domain.stages import Phase, ReviewType, Stage
 from domain.submissions import SubmissionKind
 from domain.timeline_ics import timeline_calendar
@@ -124,6 +124,22 @@ def extend(
         async with connected(need_database=False) as conn:
             request = ExtendRequest(stage=stage.value, to=_parse_date(to, "--to"), reason=reason, actor="cec")
             receipt = await cycles.extend(conn.client, cycle_id, request)
+            typer.echo(receipt.message)
+
+    run(body)
+
+
+@cycle_app.command("reassign")
+def reassign(
+    cycle_id: str,
+    role: Annotated[str, typer.Option(help="facilitator or review_lead")],
+    email: Annotated[str, typer.Option(help="The new person's email")],
+) -> None:
+    """Replace the facilitator or review lead mid-cycle; prompts not yet issued go to the new person."""
+
+    async def body() -> None:
+        async with connected(need_database=False) as conn:
+            receipt = await cycles.reassign(conn.client, cycle_id, ReassignRequest(role=role, email=email, actor="cec"))
             typer.echo(receipt.message)
 
     run(body)

@@ -7,12 +7,12 @@ means nothing is recorded anywhere.
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, EmailStr, TypeAdapter, ValidationError
 
 from domain.maturity_model import MaturityModel
 from domain.refusals import Refusal, parse_as
 from domain.schedule import Schedule
-from domain.stages import CycleStatus, ReviewType, Stage
+from domain.stages import ContactRole, CycleStatus, ReviewType, Stage
 from domain.submissions import (
     SUBMISSION_MODELS,
     ActionPlan,
@@ -196,6 +196,26 @@ def check_withdrawal(facts: CycleFacts, reason: str) -> None:
     _require_active(facts)
     if not reason.strip():
         raise Refusal.one("reason", "must not be empty; say why the institution leaves the cycle")
+
+
+REASSIGNABLE = (ContactRole.FACILITATOR, ContactRole.REVIEW_LEAD)
+_EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
+
+
+def check_reassignment(facts: CycleFacts, raw_role: str, email: str) -> tuple[ContactRole, str]:
+    _require_active(facts)
+    names = ", ".join(r.value for r in REASSIGNABLE)
+    try:
+        role = ContactRole(raw_role)
+    except ValueError:
+        raise Refusal.one("role", f"{raw_role!r} cannot be reassigned; use one of {names}") from None
+    if role not in REASSIGNABLE:
+        raise Refusal.one("role", f"{raw_role!r} cannot be reassigned; use one of {names}")
+    try:
+        address = _EMAIL.validate_python(email)
+    except ValidationError:
+        raise Refusal.one("email", f"{email!r} is not a valid email address") from None
+    return role, str(address)
 
 
 def check_contacts(facts: CycleFacts, data: Any) -> Contacts:

@@ -167,6 +167,14 @@ class ReEvaluationSubmitted(_Event):
     actor: str
 
 
+class ContactReassigned(_Event):
+    type: Literal["ContactReassigned"] = "ContactReassigned"
+    role: ContactRole
+    email: str
+    previous_email: str | None
+    actor: str
+
+
 class DeadlineExtended(_Event):
     type: Literal["DeadlineExtended"] = "DeadlineExtended"
     stage: Stage
@@ -253,6 +261,7 @@ DomainEvent = Annotated[
     | PromptIssued
     | OnboardingCompleted
     | ContactsChanged
+    | ContactReassigned
     | SelfEvaluationSubmitted
     | ReviewFindingsRecorded
     | ReportPublished

@@ -35,6 +35,10 @@ class Directory(BaseModel):
         fallback: list[tuple[ContactRole, str | None]] = [(ContactRole.CEC, self.cec_email)]
         return known or fallback
 
+    def with_role(self, role: ContactRole, email: str) -> "Directory":
+        field = {ContactRole.FACILITATOR: "facilitator_email", ContactRole.REVIEW_LEAD: "review_lead_email"}[role]
+        return self.model_copy(update={field: email})
+
     def with_contacts(self, contacts: Contacts) -> "Directory":
         return self.model_copy(
             update={"contacts": contacts, "careers_leader_email": str(contacts.careers_leader.email)}

@@ -35,6 +35,13 @@ class ContactsRequest(_Request):
     contacts: dict[str, Any]
 
 
+class ReassignRequest(_Request):
+    """Replace the facilitator or the review lead; prompts not yet issued go to the new person."""
+
+    role: str
+    email: str
+
+
 class Receipt(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -11,7 +11,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.cycle_spec import CycleSpec, cycle_workflow_id, follow_up_workflow_id
 from domain.maturity_model import MaturityModel
-from domain.requests import ContactsRequest, ExtendRequest, Receipt, SubmitRequest, WithdrawRequest
+from domain.requests import (
+    ContactsRequest,
+    ExtendRequest,
+    ReassignRequest,
+    Receipt,
+    SubmitRequest,
+    WithdrawRequest,
+)
 from domain.submissions import SubmissionKind
 from domain.timeline import CycleView
 from workflows.follow_up import FollowUpWorkflow
@@ -95,6 +102,10 @@ async def extend(client: Client, cycle_id: str, request: ExtendRequest) -> Recei
 
 async def withdraw(client: Client, cycle_id: str, request: WithdrawRequest) -> Receipt:
     return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.withdraw, request)
+
+
+async def reassign(client: Client, cycle_id: str, request: ReassignRequest) -> Receipt:
+    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.reassign, request)
 
 
 async def change_contacts(client: Client, cycle_id: str, request: ContactsRequest) -> Receipt:

@@ -3,6 +3,7 @@
 from domain.events import (
     ActionStalled,
     CheckInRecorded,
+    ContactReassigned,
     ContactsChanged,
     CycleCompleted,
     CycleLapsed,
@@ -16,7 +17,7 @@ from domain.events import (
     StageOpened,
     StageOverdue,
 )
-from domain.stages import CycleStatus
+from domain.stages import ContactRole, CycleStatus
 from store.database import PgConnection
 
 TABLES = ("cycle_status",)
@@ -95,6 +96,9 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
             )
         case OnboardingCompleted() | ContactsChanged():
             await _set(conn, event.cycle_id, "careers_leader_email = $2", str(event.contacts.careers_leader.email))
+        case ContactReassigned(role=ContactRole.FACILITATOR):
+            # The dashboard scopes facilitators by this column: the new person sees the cycle from now on.
+            await _set(conn, event.cycle_id, "facilitator_email = $2", event.email)
         case CycleCompleted():
             await _set(
                 conn,

@@ -7,10 +7,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.london_time import LONDON, at_london, in_london
-from domain.requests import ExtendRequest
+from domain.requests import ExtendRequest, ReassignRequest
 from domain.schedule import build_schedule
 from domain.stages import CycleStatus, Stage
 from operations import cycles
+from operations.cycles import Refused
 from store.read_models import get_cycle_status, list_events, list_prompts
 from tests import factories
 from tests.engine import Engine, running_worker, save_history
@@ -177,3 +178,26 @@ async def test_an_extension_moves_the_closing_date(engine: Engine) -> None:
         p for p in await list_prompts(engine.pool, spec.cycle_id) if p.stage == "onboarding" and p.kind == "due_today"
     ]
     assert [in_london(p.scheduled_for).date() for p in reminders] == [new_due]
+
+
+async def test_a_replaced_facilitator_gets_the_prompts_from_then_on(engine: Engine) -> None:
+    spec = factories.cycle_spec(urn="100005")
+    schedule = build_schedule(spec.start_date, spec.policy, spec.calendar)
+    async with running_worker(engine.client, engine.pool, engine.task_queue):
+        await engine.start(spec)
+        await engine.advance_to(spec.cycle_id, at_london(spec.start_date, time(12, 0)))
+        with pytest.raises(Refused, match="role: 'governor' cannot be reassigned"):
+            await cycles.reassign(
+                engine.client, spec.cycle_id, ReassignRequest(role="governor", email="g@school.example")
+            )
+        receipt = await cycles.reassign(
+            engine.client, spec.cycle_id, ReassignRequest(role="facilitator", email="new-lead@hub.example", actor="cec")
+        )
+        assert "new-lead@hub.example" in receipt.message
+        escalation = schedule.milestone(Stage.ONBOARDING).escalation
+        await engine.advance_to(spec.cycle_id, escalation + timedelta(hours=1))
+
+    escalations = [p for p in await list_prompts(engine.pool, spec.cycle_id) if p.kind == "escalation"]
+    assert [p.recipient_email for p in escalations] == ["new-lead@hub.example"]
+    row = await get_cycle_status(engine.pool, spec.cycle_id)
+    assert row is not None and row.facilitator_email == "new-lead@hub.example"

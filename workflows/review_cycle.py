@@ -24,6 +24,7 @@ from domain.cycle_rules import (
     CycleFacts,
     check_contacts,
     check_extension,
+    check_reassignment,
     check_submission,
     check_withdrawal,
 )
@@ -32,6 +33,7 @@ from domain.evaluation import indicator_changes, theme_changes, theme_levels
 from domain.events import (
     ActionPlanAgreed,
     AgreedAction,
+    ContactReassigned,
     ContactsChanged,
     CycleCompleted,
     CycleLapsed,
@@ -56,7 +58,14 @@ from domain.maturity_model import MaturityModel
 from domain.prompts import PromptKind, prompt_events, recipients_for
 from domain.recipients import Directory
 from domain.refusals import Refusal
-from domain.requests import ContactsRequest, ExtendRequest, Receipt, SubmitRequest, WithdrawRequest
+from domain.requests import (
+    ContactsRequest,
+    ExtendRequest,
+    ReassignRequest,
+    Receipt,
+    SubmitRequest,
+    WithdrawRequest,
+)
 from domain.schedule import Milestone, Schedule, build_schedule, extend_schedule, working_moment
 from domain.stages import STAGE_ORDER, CycleStatus, Stage
 from domain.submissions import (
@@ -498,6 +507,34 @@ class ReviewCycleWorkflow:
     @withdraw.validator
     def _validate_withdraw(self, request: WithdrawRequest) -> None:
         check_withdrawal(self._facts(), request.reason)
+
+    @workflow.update
+    async def reassign(self, request: ReassignRequest) -> Receipt:
+        role, email = _rechecked(lambda: check_reassignment(self._facts(), request.role, request.email))
+        previous = self._directory.address(role)
+        self._directory = self._directory.with_role(role, email)
+        event = ContactReassigned(
+            cycle_id=self._cycle_id,
+            at=self._cycle_now(),
+            role=role,
+            email=email,
+            previous_email=previous,
+            actor=request.actor,
+        )
+        await self._log.record([event], actor=request.actor, causation="reassign")
+        if self._follow_up_started:
+            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
+                FollowUpWorkflow.contacts_changed, self._directory
+            )
+        return Receipt(
+            cycle_id=self._cycle_id,
+            message=f"{role.value.replace('_', ' ')} is now {email}; prompts from now on go to them",
+            on=self._today(),
+        )
+
+    @reassign.validator
+    def _validate_reassign(self, request: ReassignRequest) -> None:
+        check_reassignment(self._facts(), request.role, request.email)
 
     @workflow.update
     async def change_contacts(self, request: ContactsRequest) -> Receipt:
