@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import cycle_commands, demo_command, reference_commands, stack_commands
+from cli import cohort_commands, cycle_commands, demo_command, reference_commands, stack_commands
 from cli.maintenance_commands import projections_app
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app.command("worker")(stack_commands.worker)
 app.command("web")(stack_commands.web)
 app.command("setup")(stack_commands.setup)
 app.add_typer(cycle_commands.cycle_app, name="cycle")
+app.add_typer(cohort_commands.cohort_app, name="cohort")
 app.command("submit")(cycle_commands.submit)
 app.command("status")(cycle_commands.status)
 app.command("timeline")(cycle_commands.timeline)

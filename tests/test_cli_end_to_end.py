@@ -219,3 +219,31 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     assert row["status"] == "completed", row
     trail = json.loads(stack.cis("events", cycle_id, "--json").stdout)
     assert trail[0]["type"] == "CycleStarted" and any(e["type"] == "CycleCompleted" for e in trail)
+
+
+def test_cis_cohort_launches_a_roster_once_and_refuses_a_bad_one(stack: Stack, tmp_path: Path) -> None:
+    template = stack.cis("cohort", "template").stdout
+    roster = tmp_path / "roster.csv"
+    roster.write_text(template)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(template + "12AB,Nowhere,primary,London,Hub,,expert,,,x@y.example\n")
+
+    refused = stack.cis("cohort", "launch", str(bad), "--cohort", "e2e-c", check=False)
+    assert refused.returncode == 2
+    assert "line 6 (URN 12AB): urn" in refused.stderr and "line 6 (URN 12AB): phase" in refused.stderr
+    assert "nothing launched" in refused.stderr
+
+    first = stack.cis("cohort", "launch", str(roster), "--cohort", "e2e-c", "--start", START.isoformat(), "--json")
+    assert len(json.loads(first.stdout)["started"]) == 4
+    again = stack.cis("cohort", "launch", str(roster), "--cohort", "e2e-c", "--start", START.isoformat(), "--json")
+    report = json.loads(again.stdout)
+    assert report["started"] == [] and len(report["existing"]) == 4
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        summary = json.loads(stack.cis("cohort", "show", "e2e-c", "--json").stdout)
+        if summary["cycles"] == 4:
+            break
+        time.sleep(0.5)
+    assert summary["cycles"] == 4
+    assert [g["key"] for g in summary["by_hub"]] == ["Greater Manchester Careers Hub"]
