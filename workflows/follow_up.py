@@ -156,7 +156,9 @@ class FollowUpWorkflow:
                     reason=f"action {action_id} has made no progress in "
                     f"{assessment.rounds_without_progress[action_id]} consecutive check-ins",
                     school_days_overdue=0,
-                    recipient_role=recipients_for(PromptKind.ACTION_STALLED, None, state.review_type)[0],
+                    recipient_role=self._directory.route(
+                        recipients_for(PromptKind.ACTION_STALLED, None, state.review_type)
+                    )[0][0],
                     action_id=action_id,
                 )
             )

@@ -250,7 +250,9 @@ class ReviewCycleWorkflow:
                 stage=stage,
                 reason=f"{stage.label} was due on {milestone.due.isoformat()} and has not been submitted",
                 school_days_overdue=days,
-                recipient_role=recipients_for(PromptKind.ESCALATION, stage, self._spec.review_type)[0],
+                recipient_role=self._directory.route(
+                    recipients_for(PromptKind.ESCALATION, stage, self._spec.review_type)
+                )[0][0],
             )
             prompts = self._prompts_for(PromptKind.ESCALATION, stage, alarm.moment, milestone.due)
             await self._log.record([event, *prompts], causation=alarm.key)
