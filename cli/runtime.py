@@ -69,10 +69,22 @@ async def _guarded(action: Callable[[], Awaitable[object]]) -> None:
 
 @dataclass
 class Connection:
+    """What a command asked `connected` for; asking for what it did not request is a programming error."""
+
     settings: Settings
     stack: StackAddresses
-    client: Client
-    pool: asyncpg.Pool
+    temporal: Client | None
+    database: asyncpg.Pool | None
+
+    @property
+    def client(self) -> Client:
+        assert self.temporal is not None, "connected(need_temporal=False) has no Temporal client"
+        return self.temporal
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self.database is not None, "connected(need_database=False) has no database pool"
+        return self.database
 
 
 def settings_for(data_dir: Path | None = None) -> Settings:
@@ -98,7 +110,7 @@ async def connected(need_temporal: bool = True, need_database: bool = True) -> A
     client = await temporal_client(stack) if need_temporal else None
     pool = await create_pool(stack.database_url) if need_database else None
     try:
-        yield Connection(settings=settings, stack=stack, client=client, pool=pool)  # type: ignore[arg-type]
+        yield Connection(settings=settings, stack=stack, temporal=client, database=pool)
     finally:
         if pool is not None:
             await pool.close()

@@ -1,7 +1,9 @@
 """The maturity model as data: our packaged models, and CEC's official one loading from a file."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,23 +45,23 @@ def test_an_official_model_in_the_model_folder_wins_without_code_changes(tmp_pat
     assert model_for(ModelVariant.FE, tmp_path).id == "cimm-fe"
 
 
-def _five_levels(raw: dict) -> None:  # type: ignore[type-arg]
+def _five_levels(raw: dict[str, Any]) -> None:
     raw["themes"][0]["indicators"][0]["levels"].append({"level": 5, "name": "Beyond", "statement": "x"})
 
 
-def _duplicate_indicator(raw: dict) -> None:  # type: ignore[type-arg]
+def _duplicate_indicator(raw: dict[str, Any]) -> None:
     raw["themes"][1]["indicators"][0]["id"] = raw["themes"][0]["indicators"][0]["id"]
 
 
-def _missing_title(raw: dict) -> None:  # type: ignore[type-arg]
+def _missing_title(raw: dict[str, Any]) -> None:
     del raw["themes"][0]["title"]
 
 
-def _unknown_field(raw: dict) -> None:  # type: ignore[type-arg]
+def _unknown_field(raw: dict[str, Any]) -> None:
     raw["colour"] = "blue"
 
 
-def _bad_version(raw: dict) -> None:  # type: ignore[type-arg]
+def _bad_version(raw: dict[str, Any]) -> None:
     raw["version"] = "latest"
 
 
@@ -73,7 +75,9 @@ def _bad_version(raw: dict) -> None:  # type: ignore[type-arg]
         (_bad_version, "version"),
     ],
 )
-def test_a_bad_model_file_is_refused_with_the_problem_named(tmp_path: Path, spoil, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_model_file_is_refused_with_the_problem_named(
+    tmp_path: Path, spoil: Callable[[dict[str, Any]], None], expected: str
+) -> None:
     path = _official(tmp_path)
     raw = json.loads(path.read_text())
     spoil(raw)
