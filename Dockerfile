@@ -1,12 +1,14 @@
-# One image for the worker (`cis worker`), the web app (`cis web`) and the one-shot `cis setup`.
+# One image for the worker (`cis worker`, the default), the web app (`cis web --host 0.0.0.0 --port 8000`)
+# and the one-shot `cis setup` (migrations, Cis* search attributes). Configured only by CIS_* variables.
+#   docker build -t cis .
 FROM python:3.12.8-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-WORKDIR /app
+# The packages and modules listed in pyproject.toml ([tool.setuptools]); tests/test_compose.py keeps them in step.
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY workflows ./workflows
@@ -19,8 +21,13 @@ COPY demo ./demo
 COPY web ./web
 COPY cli ./cli
 COPY worker.py settings.py ./
-RUN pip install . && useradd --create-home --uid 10001 cis
+RUN pip install --no-cache-dir . \
+    && rm -rf /src/build /src/*.egg-info \
+    && useradd --create-home --uid 10001 --user-group cis
 
+# Run from the user's home: a relative CIS_DATA_DIR (default .cis) is then writable.
 USER cis
+WORKDIR /home/cis
+EXPOSE 8000
 ENTRYPOINT ["cis"]
 CMD ["worker"]

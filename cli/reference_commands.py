@@ -7,8 +7,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.runtime import connected, print_json, run
-from content.model_catalog import model_for
+from cli.runtime import connected, fail, print_json, run
+from content.model_catalog import ModelFileError, model_for
 from domain.maturity_model import MaturityModel
 from domain.stages import Phase
 from domain.submissions import SUBMISSION_MODELS, SubmissionKind
@@ -26,7 +26,10 @@ def model(
     as_json: Annotated[bool, typer.Option("--json", help="Print the model file as JSON")] = False,
 ) -> None:
     """The Careers Impact Maturity Model in use (ours by default; CEC's official one when CIS_MODEL_DIR has it)."""
-    chosen = model_for(phase.model_variant, Settings().model_dir)
+    try:
+        chosen = model_for(phase.model_variant, Settings().model_dir)
+    except ModelFileError as error:
+        fail(str(error))
     if as_json:
         print_json(chosen.model_dump(mode="json"))
         return

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from temporalio.client import Client, RPCError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from content.calendar_catalog import CalendarFileError
+from content.model_catalog import ModelFileError
 from domain.refusals import Refusal
 from operations.cycles import Refused, UnknownCycle
 from settings import Settings
@@ -52,7 +54,7 @@ def _run(action: Callable[[], Awaitable[object]]) -> None:
         fail(f"refused: {refused}", 2)
     except Refusal as refusal:
         fail(f"refused: {refusal}", 2)
-    except (NoStack, UnknownCycle) as error:
+    except (NoStack, UnknownCycle, ModelFileError, CalendarFileError) as error:
         fail(str(error))
     except RPCError as error:
         fail(f"Temporal: {error.message}")
