@@ -5,7 +5,6 @@ More worker processes on the same task queue share the load; nothing here assume
 
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -19,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.event_recording import EventRecorder
 from settings import Settings
+from stack.stop_signal import wait_for_stop
 from store.event_store import EventStore
 from workflows.follow_up import FollowUpWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
@@ -92,14 +92,9 @@ async def run_worker(settings: Settings, address: str, database_url: str) -> Non
     pool = await create_pool(database_url)
     client = await connect_temporal(address, settings.namespace)
     structlog.get_logger("cis.worker").info("worker started", task_queue=settings.task_queue, temporal=address)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # A deploy stops containers with SIGTERM: finish in-flight tasks and leave instead of being killed.
-        loop.add_signal_handler(sig, stop.set)
     try:
         async with build_worker(client, pool, settings.task_queue):
-            await stop.wait()
+            await wait_for_stop()
         structlog.get_logger("cis.worker").info("worker stopped")
     finally:
         await pool.close()

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cli.spec_builder import build_spec
+from cli.spec_builder import SpecContext, build_spec
 from domain.stages import Phase, ReviewType
 from operations.cohorts import launch_cohort
 from settings import Settings
@@ -39,9 +39,10 @@ async def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp) / "stack", database_url=None, temporal_address=None)
         async with running_stack(settings, time_scale=None, with_web=False) as stack:
+            context = SpecContext(settings)
             specs = [
                 build_spec(
-                    settings,
+                    context,
                     urn=f"{700000 + n}",
                     name=f"Bench School {n}",
                     phase=Phase.SECONDARY if n % 5 else Phase.COLLEGE,

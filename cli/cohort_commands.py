@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, run
-from cli.spec_builder import build_spec
+from cli.spec_builder import SpecContext, build_spec
 from domain.roster import RosterReport, parse_roster, roster_template
 from operations.cohorts import LaunchOutcome, launch_cohort
 from store.cohort_summary import GroupCount, cohort_summary
@@ -66,9 +66,10 @@ def launch(
     async def body() -> None:
         async with connected(need_database=False) as conn:
             scale = time_scale if time_scale is not None else conn.stack.time_scale
+            context = SpecContext(conn.settings)
             specs = [
                 build_spec(
-                    conn.settings,
+                    context,
                     urn=row.urn,
                     name=row.name,
                     phase=row.phase,

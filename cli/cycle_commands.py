@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, read_json_file, run
-from cli.spec_builder import build_spec
+from cli.spec_builder import SpecContext, build_spec
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
 from domain.requests import ExtendRequest, ReassignRequest, WithdrawRequest
@@ -45,7 +45,7 @@ def start(
         async with connected(need_database=False) as conn:
             start_date = _parse_date(start, "--start") if start else None
             spec = build_spec(
-                conn.settings,
+                SpecContext(conn.settings),
                 urn=urn,
                 name=name,
                 phase=phase,

@@ -12,13 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.runtime import run, settings_for
-from cli.spec_builder import build_spec, calendar_from
-from cli.stack_commands import print_addresses, wait_for_stop
+from cli.spec_builder import SpecContext, build_spec
+from cli.stack_commands import print_addresses
 from demo.cohort import DEMO_COHORT
 from demo.simulation import Simulator
 from domain.london_time import LONDON
 from operations import cycles
 from stack.dev_stack import running_stack
+from stack.stop_signal import wait_for_stop
 from store.read_models import CycleStatusRow, list_cycle_status
 from worker import configure_logging
 
@@ -66,11 +67,11 @@ def demo(
     async def body() -> None:
         async with running_stack(settings, time_scale) as stack:
             print_addresses(stack.addresses, stack.data_dir)
-            calendar = calendar_from(settings)
+            context = SpecContext(settings)
             personas: dict[str, str] = {}
             for institution in DEMO_COHORT:
                 spec = build_spec(
-                    settings,
+                    context,
                     urn=institution.urn,
                     name=institution.name,
                     phase=institution.phase,
@@ -83,7 +84,7 @@ def demo(
                 )
                 await cycles.start_cycle(stack.client, spec, settings.task_queue)
                 personas[spec.cycle_id] = institution.persona.value
-            simulator = Simulator(stack.client, cohort, DEMO_COHORT, calendar)
+            simulator = Simulator(stack.client, cohort, DEMO_COHORT, context.calendar)
             stop = asyncio.create_task(wait_for_stop())
             title = f"Demo cohort {cohort} — one cycle week every {time_scale:g} s"
             with Live(refresh_per_second=2) as live:

@@ -49,7 +49,7 @@ def run(action: Callable[[], Awaitable[object]]) -> NoReturn:
 
 def _run(action: Callable[[], Awaitable[object]]) -> None:
     try:
-        asyncio.run(_guarded(action))
+        asyncio.run(_as_coroutine(action))
     except Refused as refused:
         fail(f"refused: {refused}", 2)
     except Refusal as refusal:
@@ -65,8 +65,8 @@ def _run(action: Callable[[], Awaitable[object]]) -> None:
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
 
 
-async def _guarded(action: Callable[[], Awaitable[object]]) -> None:
-    await action()
+async def _as_coroutine(action: Callable[[], Awaitable[object]]) -> None:
+    await action()  # asyncio.run takes a coroutine; a command body may return any awaitable
 
 
 @dataclass

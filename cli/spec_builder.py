@@ -7,8 +7,9 @@ from content.model_catalog import model_for
 from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.london_time import LONDON
+from domain.maturity_model import MaturityModel
 from domain.school_calendar import SchoolCalendar
-from domain.stages import Phase, ReviewType
+from domain.stages import ModelVariant, Phase, ReviewType
 from settings import Settings
 
 
@@ -16,8 +17,23 @@ def calendar_from(settings: Settings) -> SchoolCalendar:
     return load_calendar_file(settings.calendar_file) if settings.calendar_file else default_calendar()
 
 
+class SpecContext:
+    """The settings, calendar and maturity models new cycles use, read once per command:
+    a cohort launch builds thousands of specs and must not re-read the files for each."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.calendar = calendar_from(settings)
+        self._models: dict[ModelVariant, MaturityModel] = {}
+
+    def model(self, variant: ModelVariant) -> MaturityModel:
+        if variant not in self._models:
+            self._models[variant] = model_for(variant, self.settings.model_dir)
+        return self._models[variant]
+
+
 def build_spec(
-    settings: Settings,
+    context: SpecContext,
     *,
     urn: str,
     name: str,
@@ -34,7 +50,7 @@ def build_spec(
     trust: str | None = None,
     peer_group: str | None = None,
 ) -> CycleSpec:
-    calendar = calendar_from(settings)
+    settings, calendar = context.settings, context.calendar
     start = start_date or calendar.next_school_day(datetime.now(LONDON).date())
     return CycleSpec(
         urn=urn,
@@ -51,7 +67,7 @@ def build_spec(
         trust=trust,
         peer_group=peer_group,
         cec_email=settings.cec_email,
-        model=model_for(phase.model_variant, settings.model_dir),
+        model=context.model(phase.model_variant),
         calendar=calendar,
         clock=CycleClock(seconds_per_week=time_scale),
         search_attributes=settings.search_attributes,

@@ -1,7 +1,5 @@
 """`cis dev`, `cis worker`, `cis setup`: run the engine locally or against external services."""
 
-import asyncio
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +12,7 @@ from cli.runtime import run, settings_for, temporal_client
 from settings import Settings
 from stack.addresses import StackAddresses, resolve
 from stack.dev_stack import running_stack
+from stack.stop_signal import wait_for_stop
 from stack.web_server import serving_web
 from store.migrations_runner import apply_migrations
 from worker import configure_logging, run_worker
@@ -28,15 +27,6 @@ TimeScale = Annotated[
     float | None,
     typer.Option("--time-scale", help="Seconds of real time per week of cycle time, for cycles started on this stack"),
 ]
-
-
-async def wait_for_stop() -> None:
-    """Until Ctrl-C or SIGTERM: then the stack shuts down in order."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:

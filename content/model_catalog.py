@@ -11,7 +11,7 @@ This module is the only place that reads model files; the domain and the workflo
 
 import json
 from collections.abc import Iterable
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -25,8 +25,6 @@ from domain.stages import ModelVariant
 PACKAGE = "content"
 MODELS_FOLDER = "models"
 SUFFIX = ".json"
-
-Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 class ModelFileError(ValueError):
@@ -113,28 +111,10 @@ def _model_files(directory: Path) -> list[Path]:
     return sorted(path for path in directory.glob(f"*{SUFFIX}") if path.is_file())
 
 
-def _fingerprint(paths: list[Path]) -> Fingerprint:
-    """Each file's path, modification time and size: enough to notice a file added, removed or replaced."""
-    try:
-        stats = [(path, path.stat()) for path in paths]
-    except OSError as error:
-        raise ModelFileError(f"{error.filename}: cannot be read ({error.strerror})") from None
-    return tuple((str(path), stat.st_mtime_ns, stat.st_size) for path, stat in stats)
-
-
-@lru_cache(maxsize=16)
-def _folder_models(fingerprint: Fingerprint) -> tuple[tuple[str, MaturityModel], ...]:
-    """Parse a folder's files once per state of the folder.
-
-    A cohort launch asks for the model once per institution (thousands of times); keyed on each file's path,
-    modification time and size, a file CEC replaces is picked up at once while an unchanged folder is not
-    parsed again.
-    """
-    return tuple((Path(name).name, load_model_file(Path(name))) for name, _, _ in fingerprint)
-
-
 def _read_folder(directory: Path) -> tuple[tuple[str, MaturityModel], ...]:
-    return _folder_models(_fingerprint(_model_files(directory)))
+    """Read afresh on every call, so a file CEC replaces is picked up; callers that build many specs
+    resolve the model once (cli.spec_builder.SpecContext)."""
+    return tuple((path.name, load_model_file(path)) for path in _model_files(directory))
 
 
 def available_models(directory: Path | None = None) -> list[MaturityModel]:

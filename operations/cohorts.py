@@ -25,10 +25,6 @@ class LaunchReport(BaseModel):
     existing: list[str]
     failed: dict[str, str]
 
-    @property
-    def total(self) -> int:
-        return len(self.started) + len(self.existing) + len(self.failed)
-
 
 async def launch_cohort(
     client: Client,
