@@ -34,7 +34,8 @@ lint: $(STAMP)
 
 # Re-record the replay histories under tests/histories/ from the scenario tests.
 histories: $(STAMP)
-	CIS_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/test_cycle_scenarios.py tests/test_follow_up.py tests/test_worker_restart.py
+	CIS_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/test_cycle_scenarios.py tests/test_follow_up.py tests/test_worker_restart.py \
+		tests/test_peer_groups.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

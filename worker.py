@@ -17,13 +17,15 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.event_recording import EventRecorder
+from activities.peer_group_joining import PeerGroupJoiner
 from settings import Settings
 from stack.stop_signal import wait_for_stop
 from store.event_store import EventStore
 from workflows.follow_up import FollowUpWorkflow
+from workflows.peer_group import PeerGroupWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
 
-WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow)
+WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow, PeerGroupWorkflow)
 
 # Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
 PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain")
@@ -73,7 +75,7 @@ def build_worker(
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
         max_cached_workflows=max_cached_workflows,
         workflows=list(WORKFLOWS),
-        activities=[recorder.record_events],
+        activities=[recorder.record_events, PeerGroupJoiner(client).join_peer_group],
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, run
-from cli.spec_builder import SpecContext, build_spec
+from cli.spec_builder import SpecContext, specs_from_roster
 from domain.roster import RosterReport, parse_roster, roster_template
 from operations.cohorts import LaunchOutcome, launch_cohort
 from store.cohort_summary import GroupCount, cohort_summary
@@ -66,26 +66,7 @@ def launch(
     async def body() -> None:
         async with connected(need_database=False) as conn:
             scale = time_scale if time_scale is not None else conn.stack.time_scale
-            context = SpecContext(conn.settings)
-            specs = [
-                build_spec(
-                    context,
-                    urn=row.urn,
-                    name=row.name,
-                    phase=row.phase,
-                    review_type=row.review_type,
-                    cohort=cohort,
-                    start_date=start_date,
-                    careers_leader_email=str(row.careers_leader_email),
-                    facilitator_email=str(row.facilitator_email) if row.facilitator_email else None,
-                    time_scale=scale,
-                    region=row.region,
-                    careers_hub=row.careers_hub,
-                    trust=row.trust,
-                    peer_group=row.peer_group,
-                )
-                for row in report.rows
-            ]
+            specs = specs_from_roster(SpecContext(conn.settings), report.rows, cohort, start_date, scale)
             with Progress(
                 TextColumn("launching"),
                 BarColumn(),

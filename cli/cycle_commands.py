@@ -35,6 +35,12 @@ def start(
     start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: the next school day)")] = None,
     careers_leader: Annotated[str | None, typer.Option(help="Careers leader's email")] = None,
     facilitator: Annotated[str | None, typer.Option(help="Facilitator's email (escalations)")] = None,
+    review_lead: Annotated[
+        str | None, typer.Option(help="Expert review lead's email (or assign a team later: cis review team)")
+    ] = None,
+    peer_group: Annotated[
+        str | None, typer.Option(help="Peer group id; a group is formed by `cis cohort launch`, not here")
+    ] = None,
     time_scale: Annotated[
         float | None, typer.Option(help="Seconds of real time per week of cycle time (default: the stack's)")
     ] = None,
@@ -54,6 +60,8 @@ def start(
                 start_date=start_date,
                 careers_leader_email=careers_leader,
                 facilitator_email=facilitator,
+                review_lead_email=review_lead,
+                peer_group=peer_group,
                 time_scale=time_scale if time_scale is not None else conn.stack.time_scale,
             )
             result = await cycles.start_cycle(conn.client, spec, conn.settings.task_queue)

@@ -15,9 +15,10 @@ from cli.runtime import run, settings_for
 from cli.spec_builder import SpecContext, build_spec
 from cli.stack_commands import print_addresses
 from demo.cohort import DEMO_COHORT
-from demo.simulation import Simulator
+from demo.simulation import DEMO_GROUP, FACILITATOR, REVIEW_LEAD, Simulator
 from domain.london_time import LONDON
-from operations import cycles
+from domain.stages import ReviewType
+from operations.cohorts import launch_cohort
 from stack.dev_stack import running_stack
 from stack.stop_signal import wait_for_stop
 from store.read_models import CycleStatusRow, list_cycle_status
@@ -69,7 +70,9 @@ def demo(
             print_addresses(stack.addresses, stack.data_dir)
             context = SpecContext(settings)
             personas: dict[str, str] = {}
+            specs = []
             for institution in DEMO_COHORT:
+                peer = institution.review_type is ReviewType.PEER
                 spec = build_spec(
                     context,
                     urn=institution.urn,
@@ -78,12 +81,14 @@ def demo(
                     review_type=institution.review_type,
                     cohort=cohort,
                     careers_leader_email=f"careers@u{institution.urn}.example",
-                    facilitator_email="facilitator@hub.example",
-                    review_lead_email="review-lead@cec.example",
+                    facilitator_email=FACILITATOR,
+                    review_lead_email=REVIEW_LEAD,
                     time_scale=time_scale,
+                    peer_group=DEMO_GROUP if peer else None,
                 )
-                await cycles.start_cycle(stack.client, spec, settings.task_queue)
+                specs.append(spec)
                 personas[spec.cycle_id] = institution.persona.value
+            await launch_cohort(stack.client, specs, settings.task_queue)
             simulator = Simulator(stack.client, cohort, DEMO_COHORT, context.calendar)
             stop = asyncio.create_task(wait_for_stop())
             title = f"Demo cohort {cohort} — one cycle week every {time_scale:g} s"

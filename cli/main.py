@@ -2,7 +2,15 @@
 
 import typer
 
-from cli import cohort_commands, cycle_commands, demo_command, reference_commands, stack_commands
+from cli import (
+    cohort_commands,
+    cycle_commands,
+    demo_command,
+    group_commands,
+    reference_commands,
+    review_commands,
+    stack_commands,
+)
 from cli.maintenance_commands import projections_app
 
 app = typer.Typer(
@@ -17,6 +25,8 @@ app.command("web")(stack_commands.web)
 app.command("setup")(stack_commands.setup)
 app.add_typer(cycle_commands.cycle_app, name="cycle")
 app.add_typer(cohort_commands.cohort_app, name="cohort")
+app.add_typer(group_commands.group_app, name="group")
+app.add_typer(review_commands.review_app, name="review")
 app.command("submit")(cycle_commands.submit)
 app.command("status")(cycle_commands.status)
 app.command("timeline")(cycle_commands.timeline)

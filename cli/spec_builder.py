@@ -8,6 +8,7 @@ from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.london_time import LONDON
 from domain.maturity_model import MaturityModel
+from domain.roster import RosterRow
 from domain.school_calendar import SchoolCalendar
 from domain.stages import ModelVariant, Phase, ReviewType
 from settings import Settings
@@ -72,3 +73,27 @@ def build_spec(
         clock=CycleClock(seconds_per_week=time_scale),
         search_attributes=settings.search_attributes,
     )
+
+
+def specs_from_roster(
+    context: SpecContext, rows: list[RosterRow], cohort: str, start_date: date | None, time_scale: float | None
+) -> list[CycleSpec]:
+    return [
+        build_spec(
+            context,
+            urn=row.urn,
+            name=row.name,
+            phase=row.phase,
+            review_type=row.review_type,
+            cohort=cohort,
+            start_date=start_date,
+            careers_leader_email=str(row.careers_leader_email),
+            facilitator_email=str(row.facilitator_email) if row.facilitator_email else None,
+            time_scale=time_scale,
+            region=row.region,
+            careers_hub=row.careers_hub,
+            trust=row.trust,
+            peer_group=row.peer_group,
+        )
+        for row in rows
+    ]

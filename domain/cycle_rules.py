@@ -4,14 +4,15 @@ These run inside update validators: they are pure and fast, and a refusal here
 means nothing is recorded anywhere.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, TypeAdapter, ValidationError
 
 from domain.maturity_model import MaturityModel
 from domain.refusals import Refusal, parse_as
-from domain.schedule import Schedule
+from domain.schedule import Schedule, SchedulePolicy
+from domain.school_calendar import SchoolCalendar
 from domain.stages import ContactRole, CycleStatus, ReviewType, Stage
 from domain.submissions import (
     SUBMISSION_MODELS,
@@ -44,10 +45,20 @@ class CycleFacts(BaseModel):
     review_type: ReviewType
     model: MaturityModel
     schedule: Schedule
+    calendar: SchoolCalendar
+    policy: SchedulePolicy
     open_stage: Stage | None
     accepted_on: dict[Stage, date]
     today: date
     plan_horizon: date
+    peer_group: str | None = None
+    review_lead: str | None = None
+    review_day: datetime | None = None
+    now: datetime | None = None
+
+
+def same_person(actor: str, email: str | None) -> bool:
+    return email is not None and actor.strip().lower() == email.strip().lower()
 
 
 def _kind(raw: str) -> SubmissionKind:
@@ -108,7 +119,7 @@ def _check_evaluation(evaluation: Evaluation, model: MaturityModel) -> None:
         raise Refusal(problems)
 
 
-def _check_review(findings: ReviewFindings, model: MaturityModel) -> None:
+def check_review_findings(findings: ReviewFindings, model: MaturityModel) -> None:
     known = set(model.indicator_ids())
     themes = {t.id for t in model.themes}
     problems = [
@@ -153,18 +164,45 @@ def _check_action_plan(plan: ActionPlan, facts: CycleFacts) -> None:
         raise Refusal(problems)
 
 
-def check_submission(facts: CycleFacts, raw_kind: str, data: Any) -> tuple[SubmissionKind, BaseModel]:
+def _check_reviewer(facts: CycleFacts, kind: SubmissionKind, actor: str) -> None:
+    """Who may record a review and publish its report: the expert review's lead, or (for a peer group) nobody
+    directly, since the group's facilitator records each member's findings after the group meeting."""
+    if kind is SubmissionKind.REVIEW and facts.review_type is ReviewType.PEER and facts.peer_group:
+        raise Refusal.one(
+            "review",
+            f"peer group {facts.peer_group}'s facilitator records the findings after the group meeting "
+            "(cis group findings), not the cycle itself",
+        )
+    if facts.review_type is not ReviewType.EXPERT or kind not in (SubmissionKind.REVIEW, SubmissionKind.REPORT):
+        return
+    if facts.review_lead is None:
+        raise Refusal.one(kind.value, "no review team is assigned yet; CEC assigns one (cis review team)")
+    if not same_person(actor, facts.review_lead):
+        raise Refusal.one("actor", f"only the review lead ({facts.review_lead}) can submit the {kind.value}")
+    if kind is SubmissionKind.REVIEW:
+        if facts.review_day is None:
+            raise Refusal.one("review", "the review lead has not scheduled the review day yet (cis review day)")
+        if facts.now is not None and facts.now < facts.review_day:
+            raise Refusal.one(
+                "review", f"the findings are recorded on or after the review day, {facts.review_day.isoformat()}"
+            )
+
+
+def check_submission(
+    facts: CycleFacts, raw_kind: str, data: Any, actor: str = "institution"
+) -> tuple[SubmissionKind, BaseModel]:
     """Parse and check one submission; raise Refusal naming the field and the rule."""
     kind = _kind(raw_kind)
     if kind is SubmissionKind.CHECK_IN:
         raise Refusal.one("kind", "check-ins go to the cycle's follow-up, which starts when the action plan is agreed")
     _require_active(facts)
     _require_open(facts, kind)
+    _check_reviewer(facts, kind, actor)
     submission = parse_as(SUBMISSION_MODELS[kind], without_notes(data))
     if isinstance(submission, Evaluation):
         _check_evaluation(submission, facts.model)
     elif isinstance(submission, ReviewFindings):
-        _check_review(submission, facts.model)
+        check_review_findings(submission, facts.model)
     elif isinstance(submission, Report):
         _check_report(submission, facts.review_type)
     elif isinstance(submission, ActionPlan):

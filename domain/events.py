@@ -253,6 +253,99 @@ class FollowUpCompleted(_Event):
     total: int
 
 
+class ReviewTeamAssigned(_Event):
+    type: Literal["ReviewTeamAssigned"] = "ReviewTeamAssigned"
+    lead_email: str
+    member_emails: list[str]
+    previous_lead_email: str | None
+    actor: str
+
+
+class ReviewDayScheduled(_Event):
+    type: Literal["ReviewDayScheduled"] = "ReviewDayScheduled"
+    starts: datetime
+    previous_starts: datetime | None
+    actor: str
+
+
+class ReviewArrangementChanged(_Event):
+    """A peer group member moved to a later group or to expert review."""
+
+    type: Literal["ReviewArrangementChanged"] = "ReviewArrangementChanged"
+    review_type: ReviewType
+    peer_group: str | None
+    previous_peer_group: str | None
+    reason: str
+    actor: str
+
+
+class ReviewMeetingArranged(_Event):
+    """The cycle's own record of its slot in its peer group's meeting."""
+
+    type: Literal["ReviewMeetingArranged"] = "ReviewMeetingArranged"
+    peer_group: str
+    meeting_starts: datetime
+    slot_starts: datetime
+    slot_ends: datetime
+    themes_in_scope: list[str]
+
+
+# Peer group facts live in the group's stream, one event per member concerned, so each
+# member cycle's audit trail shows its part of the group's story.
+
+
+class PeerGroupJoined(_Event):
+    type: Literal["PeerGroupJoined"] = "PeerGroupJoined"
+    group: str
+    facilitator_email: str
+    previous_group: str | None = None
+
+
+class PeerMemberReady(_Event):
+    type: Literal["PeerMemberReady"] = "PeerMemberReady"
+    group: str
+    self_evaluation_accepted_on: date
+
+
+class PeerMeetingScheduled(_Event):
+    type: Literal["PeerMeetingScheduled"] = "PeerMeetingScheduled"
+    group: str
+    meeting_starts: datetime
+    meeting_ends: datetime
+    slot_starts: datetime
+    slot_ends: datetime
+    themes_in_scope: list[str]
+    actor: str
+
+
+class PeerMeetingHeld(_Event):
+    type: Literal["PeerMeetingHeld"] = "PeerMeetingHeld"
+    group: str
+
+
+class PeerMemberMoved(_Event):
+    type: Literal["PeerMemberMoved"] = "PeerMemberMoved"
+    group: str
+    to: str = Field(description="later_group or expert_review")
+    later_group: str | None
+    reason: str
+    actor: str
+
+
+class PeerMemberLeft(_Event):
+    type: Literal["PeerMemberLeft"] = "PeerMemberLeft"
+    group: str
+    reason: str
+
+
+class PeerFindingsRecorded(_Event):
+    """The facilitator's findings for this member were handed to its cycle (which records them in full)."""
+
+    type: Literal["PeerFindingsRecorded"] = "PeerFindingsRecorded"
+    group: str
+    actor: str
+
+
 DomainEvent = Annotated[
     CycleStarted
     | StageOpened
@@ -277,7 +370,18 @@ DomainEvent = Annotated[
     | CheckInMissed
     | ActionStalled
     | MomentumRecorded
-    | FollowUpCompleted,
+    | FollowUpCompleted
+    | ReviewTeamAssigned
+    | ReviewDayScheduled
+    | ReviewArrangementChanged
+    | ReviewMeetingArranged
+    | PeerGroupJoined
+    | PeerMemberReady
+    | PeerMeetingScheduled
+    | PeerMeetingHeld
+    | PeerMemberMoved
+    | PeerMemberLeft
+    | PeerFindingsRecorded,
     Field(discriminator="type"),
 ]
 

@@ -27,6 +27,10 @@ class PromptKind(StrEnum):
     CHECK_IN_DUE = "check_in_due"
     CHECK_IN_MISSED = "check_in_missed"
     ACTION_STALLED = "action_stalled"
+    REVIEW_TEAM_NEEDED = "review_team_needed"
+    MEETING_INVITE = "meeting_invite"
+    PEER_GROUP_READY = "peer_group_ready"
+    PEER_CUT_OFF_PASSED = "peer_cut_off_passed"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -56,12 +60,23 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.CHECK_IN_DUE: (ContactRole.CAREERS_LEADER,),
     PromptKind.CHECK_IN_MISSED: (ContactRole.CAREERS_LEADER,),
     PromptKind.ACTION_STALLED: (ContactRole.FACILITATOR, ContactRole.SENIOR_LEADER),
+    PromptKind.REVIEW_TEAM_NEEDED: (ContactRole.CEC,),
+    PromptKind.PEER_GROUP_READY: (ContactRole.FACILITATOR,),
+    PromptKind.PEER_CUT_OFF_PASSED: (ContactRole.FACILITATOR,),
+}
+
+# Invitations to a review meeting go to everyone who attends it.
+MEETING_ATTENDEES: dict[ReviewType, tuple[ContactRole, ...]] = {
+    ReviewType.EXPERT: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.REVIEW_LEAD),
+    ReviewType.PEER: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.FACILITATOR),
 }
 
 
 def recipients_for(kind: PromptKind, stage: Stage | None, review_type: ReviewType) -> tuple[ContactRole, ...]:
     if kind in FIXED_ROUTES:
         return FIXED_ROUTES[kind]
+    if kind is PromptKind.MEETING_INVITE:
+        return MEETING_ATTENDEES[review_type]
     if stage is None:
         raise ValueError(f"prompt kind {kind} needs a stage to be routed")
     return STAGE_OWNERS[(stage, review_type)]

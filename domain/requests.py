@@ -1,6 +1,6 @@
 """What people send to a running cycle, and what they get back: the boundary of every Update."""
 
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +40,39 @@ class ReassignRequest(_Request):
 
     role: str
     email: str
+
+
+class ReviewTeamRequest(_Request):
+    """CEC assigns (or replaces) an expert review's team: a lead reviewer and members."""
+
+    lead: str
+    members: list[str] = Field(default_factory=list)
+
+
+class ReviewDayRequest(_Request):
+    """The review lead schedules (or moves) the expert review day."""
+
+    on: date
+    start: time = time(9, 30)
+
+
+class ScheduleMeetingRequest(_Request):
+    """Raw meeting plan (on, start, slot_minutes, themes_in_scope): the validator parses it."""
+
+    plan: dict[str, Any]
+
+
+class MoveMemberRequest(_Request):
+    """Raw move (cycle_id, to, later_group, reason): the validator parses it."""
+
+    move: dict[str, Any]
+
+
+class GroupFindingsRequest(_Request):
+    """The facilitator's findings for one member of the group, after the meeting."""
+
+    cycle_id: str
+    data: dict[str, Any]
 
 
 class Receipt(BaseModel):

@@ -53,3 +53,6 @@ class CycleView(BaseModel):
     prompts_issued: int
     escalations: int
     follow_up_id: str | None = None
+    peer_group: str | None = None
+    review_lead: str | None = None
+    review_starts: datetime | None = Field(default=None, description="The expert review day or the peer meeting")

@@ -6,12 +6,16 @@ from the business key, so a second launch (after a crash halfway, say) starts on
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 
 from domain.cycle_spec import CycleSpec
+from domain.london_time import at_london
+from domain.peer_group import PeerGroupSpec
 from operations.cycles import start_cycle
+from operations.peer_groups import group_specs, start_group
 
 
 class LaunchOutcome(BaseModel):
@@ -24,6 +28,18 @@ class LaunchReport(BaseModel):
     started: list[str]
     existing: list[str]
     failed: dict[str, str]
+    groups_started: list[str] = Field(default_factory=list)
+    groups_existing: list[str] = Field(default_factory=list)
+
+
+def on_one_clock(specs: list[CycleSpec], real_now: datetime) -> list[CycleSpec]:
+    """A time-scaled cohort shares one clock: its groups and cycles agree on the date however long the launch takes."""
+    return [
+        spec.model_copy(
+            update={"clock": spec.clock.anchored(at_london(spec.start_date, spec.policy.working_hours[0]), real_now)}
+        )
+        for spec in specs
+    ]
 
 
 async def launch_cohort(
@@ -33,8 +49,17 @@ async def launch_cohort(
     concurrency: int = 32,
     on_outcome: Callable[[LaunchOutcome], None] | None = None,
 ) -> LaunchReport:
-    """Start every cycle not yet started; one failure does not stop the others."""
+    """Start every peer group, then every cycle, not yet started; one cycle's failure does not stop the others."""
+    specs = on_one_clock(specs, datetime.now(UTC))
     gate = asyncio.Semaphore(concurrency)
+    groups = group_specs(specs)
+    # Groups first: a member cycle tells its group when its self-evaluation is accepted.
+
+    async def launch_group(group: PeerGroupSpec) -> bool:
+        async with gate:
+            return await start_group(client, group, task_queue)
+
+    group_started = await asyncio.gather(*(launch_group(g) for g in groups))
 
     async def launch(spec: CycleSpec) -> LaunchOutcome:
         async with gate:
@@ -53,4 +78,6 @@ async def launch_cohort(
         started=[o.cycle_id for o in outcomes if o.started],
         existing=[o.cycle_id for o in outcomes if not o.started and o.error is None],
         failed={o.cycle_id: o.error for o in outcomes if o.error is not None},
+        groups_started=[g.group for g, started in zip(groups, group_started, strict=True) if started],
+        groups_existing=[g.group for g, started in zip(groups, group_started, strict=True) if not started],
     )

@@ -16,6 +16,8 @@ from domain.requests import (
     ExtendRequest,
     ReassignRequest,
     Receipt,
+    ReviewDayRequest,
+    ReviewTeamRequest,
     SubmitRequest,
     WithdrawRequest,
 )
@@ -39,13 +41,12 @@ class StartResult(BaseModel):
     started: bool
 
 
-async def start_cycle(client: Client, spec: CycleSpec, task_queue: str) -> StartResult:
-    """Start one cycle; a cycle with the same business key is never started twice."""
-    workflow_id = cycle_workflow_id(spec.cycle_id)
+async def start_once(client: Client, workflow: Any, argument: BaseModel, workflow_id: str, task_queue: str) -> bool:
+    """Start a workflow unless one with this id was ever started; True when this call started it."""
     try:
         await client.start_workflow(
-            ReviewCycleWorkflow.run,
-            spec,
+            workflow,
+            argument,
             id=workflow_id,
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -55,9 +56,16 @@ async def start_cycle(client: Client, spec: CycleSpec, task_queue: str) -> Start
         if type(error).__name__ == "WorkflowAlreadyStartedError" or (
             isinstance(error, RPCError) and "already" in str(error).lower()
         ):
-            return StartResult(cycle_id=spec.cycle_id, workflow_id=workflow_id, started=False)
+            return False
         raise
-    return StartResult(cycle_id=spec.cycle_id, workflow_id=workflow_id, started=True)
+    return True
+
+
+async def start_cycle(client: Client, spec: CycleSpec, task_queue: str) -> StartResult:
+    """Start one cycle; a cycle with the same business key is never started twice."""
+    workflow_id = cycle_workflow_id(spec.cycle_id)
+    started = await start_once(client, ReviewCycleWorkflow.run, spec, workflow_id, task_queue)
+    return StartResult(cycle_id=spec.cycle_id, workflow_id=workflow_id, started=started)
 
 
 def cycle_handle(client: Client, cycle_id: str) -> WorkflowHandle[ReviewCycleWorkflow, CycleOutcome]:
@@ -71,7 +79,7 @@ def _refusal_text(error: WorkflowUpdateFailedError) -> str:
     return str(error)
 
 
-async def _update(handle: WorkflowHandle[Any, Any], update: Any, request: BaseModel) -> Receipt:
+async def update_workflow(handle: WorkflowHandle[Any, Any], update: Any, request: BaseModel) -> Receipt:
     try:
         result: Receipt = await handle.execute_update(update, request, result_type=Receipt)
     except WorkflowUpdateFailedError as error:
@@ -88,28 +96,36 @@ async def submit(client: Client, cycle_id: str, kind: str, data: dict[str, Any],
     if kind == SubmissionKind.CHECK_IN.value:
         follow_up = client.get_workflow_handle_for(FollowUpWorkflow.run, follow_up_workflow_id(cycle_id))
         try:
-            return await _update(follow_up, FollowUpWorkflow.check_in, request)
+            return await update_workflow(follow_up, FollowUpWorkflow.check_in, request)
         except UnknownCycle:
             raise Refused(
                 f"check-in: {cycle_id} has no follow-up running; it starts when the action plan is agreed"
             ) from None
-    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.submit, request)
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.submit, request)
 
 
 async def extend(client: Client, cycle_id: str, request: ExtendRequest) -> Receipt:
-    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.extend, request)
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.extend, request)
 
 
 async def withdraw(client: Client, cycle_id: str, request: WithdrawRequest) -> Receipt:
-    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.withdraw, request)
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.withdraw, request)
 
 
 async def reassign(client: Client, cycle_id: str, request: ReassignRequest) -> Receipt:
-    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.reassign, request)
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.reassign, request)
 
 
 async def change_contacts(client: Client, cycle_id: str, request: ContactsRequest) -> Receipt:
-    return await _update(cycle_handle(client, cycle_id), ReviewCycleWorkflow.change_contacts, request)
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.change_contacts, request)
+
+
+async def assign_review_team(client: Client, cycle_id: str, request: ReviewTeamRequest) -> Receipt:
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.assign_review_team, request)
+
+
+async def schedule_review_day(client: Client, cycle_id: str, request: ReviewDayRequest) -> Receipt:
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.schedule_review_day, request)
 
 
 async def _query[T](client: Client, cycle_id: str, query: Callable[[ReviewCycleWorkflow], T]) -> T:

@@ -13,6 +13,10 @@ from domain.events import (
     DomainEvent,
     MomentumRecorded,
     OnboardingCompleted,
+    ReviewArrangementChanged,
+    ReviewDayScheduled,
+    ReviewMeetingArranged,
+    ReviewTeamAssigned,
     StageClosed,
     StageOpened,
     StageOverdue,
@@ -99,6 +103,22 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
         case ContactReassigned(role=ContactRole.FACILITATOR):
             # The dashboard scopes facilitators by this column: the new person sees the cycle from now on.
             await _set(conn, event.cycle_id, "facilitator_email = $2", event.email)
+        case ContactReassigned(role=ContactRole.REVIEW_LEAD):
+            await _set(conn, event.cycle_id, "review_lead_email = $2", event.email)
+        case ReviewTeamAssigned():
+            await _set(conn, event.cycle_id, "review_lead_email = $2", event.lead_email)
+        case ReviewDayScheduled():
+            await _set(conn, event.cycle_id, "review_starts = $2", event.starts)
+        case ReviewMeetingArranged():
+            await _set(conn, event.cycle_id, "review_starts = $2", event.slot_starts)
+        case ReviewArrangementChanged():
+            await _set(
+                conn,
+                event.cycle_id,
+                "review_type = $2, peer_group = $3, review_starts = NULL",
+                event.review_type.value,
+                event.peer_group,
+            )
         case CycleCompleted():
             await _set(
                 conn,

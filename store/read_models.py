@@ -7,10 +7,11 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
 from domain.events import StoredEvent
+from domain.peer_group import PEER_GROUP_PREFIX
 from store.event_rows import EVENT_COLUMNS, stored_event
 
 # A cycle's streams are named after its workflows: `cycle-{cycle_id}` and `followup-{cycle_id}`.
-STREAM_PREFIXES = (cycle_workflow_id(""), follow_up_workflow_id(""))
+STREAM_PREFIXES = (cycle_workflow_id(""), follow_up_workflow_id(""), PEER_GROUP_PREFIX)
 
 
 class _Row(BaseModel):
@@ -48,6 +49,8 @@ class CycleStatusRow(_Row):
     careers_hub: str | None = None
     trust: str | None = None
     peer_group: str | None = None
+    review_lead_email: str | None = None
+    review_starts: datetime | None = None
 
 
 class PromptRow(_Row):
@@ -157,11 +160,19 @@ async def list_theme_ratings(pool: asyncpg.Pool, cycle_id: str) -> list[ThemeRat
 
 
 async def list_events(pool: asyncpg.Pool, cycle_or_stream_id: str) -> list[StoredEvent]:
-    """The audit trail: for a cycle id, its cycle stream and its follow-up stream merged by position;
-    for a stream id (`cycle-…`, `followup-…`), that stream alone."""
+    """The audit trail: for a cycle id, its cycle and follow-up streams and its part of its peer groups'
+    streams, merged by position; for a stream id (`cycle-…`, `followup-…`, `peergroup-…`), that stream alone."""
+    streams = _streams(cycle_or_stream_id)
+    member = "" if streams == [cycle_or_stream_id] else cycle_or_stream_id
     rows = await pool.fetch(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY position",
-        _streams(cycle_or_stream_id),
+        f"""
+        SELECT {EVENT_COLUMNS} FROM events
+        WHERE stream_id = ANY($1::text[])
+           OR (stream_id LIKE 'peergroup-%' AND data ->> 'cycle_id' = $2)
+        ORDER BY position
+        """,
+        streams,
+        member,
     )
     return [stored_event(row) for row in rows]
 

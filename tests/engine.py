@@ -5,7 +5,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
-from domain.requests import Receipt
+from domain.london_time import at_london, in_london
+from domain.requests import Receipt, ReviewDayRequest
 from domain.timeline import CycleView
 from operations import cycles
 from worker import build_worker
 from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# tests/factories.py assigns this lead to every expert cycle.
+LEAD = "reviewer@cec.example"
 
 
 @asynccontextmanager
@@ -71,6 +74,20 @@ class Engine:
 
     async def submit(self, cycle_id: str, kind: str, data: dict[str, Any], actor: str = "institution") -> Receipt:
         return await cycles.submit(self.client, cycle_id, kind, data, actor)
+
+    async def schedule_review_day(self, cycle_id: str, on: date, start: time, lead: str = LEAD) -> Receipt:
+        return await cycles.schedule_review_day(self.client, cycle_id, ReviewDayRequest(on=on, start=start, actor=lead))
+
+    async def hold_expert_review(
+        self, cycle_id: str, findings: dict[str, Any], now: datetime, lead: str = LEAD
+    ) -> Receipt:
+        """At cycle moment `now` (a query's clock lags: it reads the last workflow task's time), the lead
+        schedules the review day for the next hour and records the findings when it comes."""
+        now = in_london(now)
+        start = time(now.hour + 1, 0)
+        await self.schedule_review_day(cycle_id, now.date(), start, lead)
+        await self.advance_to(cycle_id, at_london(now.date(), start))
+        return await self.submit(cycle_id, "review", findings, actor=lead)
 
 
 # The time-skipping test server persists the workflow task that ran a rejected update's validator

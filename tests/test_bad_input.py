@@ -11,14 +11,14 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.london_time import at_london
-from domain.requests import ContactsRequest, ExtendRequest, WithdrawRequest
+from domain.requests import ContactsRequest, ExtendRequest, ReviewTeamRequest, WithdrawRequest
 from domain.schedule import build_schedule
 from domain.stages import ReviewType, Stage
 from operations import cycles
 from operations.cycles import Refused
 from store.read_models import count_events, list_events
 from tests import factories
-from tests.engine import Engine, history_length, running_worker
+from tests.engine import LEAD, Engine, history_length, running_worker
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ class Probe:
         assert await count_events(self.engine.pool) == events_before, f"store changed by: {message}"
         self.refusals.append(message)
 
-    def submit(self, kind: str, data: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
-        return lambda: self.engine.submit(self.cycle_id, kind, data)
+    def submit(self, kind: str, data: dict[str, Any], actor: str = "institution") -> Callable[[], Awaitable[Any]]:
+        return lambda: self.engine.submit(self.cycle_id, kind, data, actor)
 
 
 async def test_bad_inputs_are_refused_with_field_and_rule_and_leave_no_trace(engine: Engine) -> None:
@@ -173,13 +173,39 @@ async def test_bad_inputs_are_refused_with_field_and_rule_and_leave_no_trace(eng
             probe.submit("self-evaluation", factories.evaluation()), "self-evaluation", "already accepted"
         )
 
-        await engine.advance_to(spec.cycle_id, at_london(schedule.milestone(Stage.REVIEW).opens, time(10)))
-        no_strengths = factories.review_findings() | {"strengths": []}
-        await probe.refused(probe.submit("review", no_strengths), "strengths", "at least 1")
-        await engine.submit(spec.cycle_id, "review", factories.review_findings(), actor="reviewer")
+        review_opens = schedule.milestone(Stage.REVIEW).opens
+        await engine.advance_to(spec.cycle_id, at_london(review_opens, time(10)))
+        findings = factories.review_findings()
+        await probe.refused(probe.submit("review", findings, actor=LEAD), "review", "not scheduled the review day")
+        await probe.refused(probe.submit("review", findings), "actor", "only the review lead")
+        await probe.refused(
+            lambda: engine.schedule_review_day(spec.cycle_id, review_opens, time(11), lead="someone@school.example"),
+            "actor",
+            "only the review lead",
+        )
+        saturday = review_opens + timedelta(days=(5 - review_opens.weekday()) % 7)
+        await probe.refused(
+            lambda: engine.schedule_review_day(spec.cycle_id, saturday, time(18)),
+            "on: " + saturday.isoformat() + " is not a school day",
+            "start: 18:00 is outside",
+        )
+        await probe.refused(
+            lambda: cycles.assign_review_team(
+                engine.client, spec.cycle_id, ReviewTeamRequest(lead=LEAD, members=["x@cec.example", "x@cec.example"])
+            ),
+            "members[1]",
+            "already on the team",
+        )
+        await engine.schedule_review_day(spec.cycle_id, review_opens, time(11))
+        await probe.refused(probe.submit("review", findings, actor=LEAD), "review", "on or after the review day")
+        await engine.advance_to(spec.cycle_id, at_london(review_opens, time(11)))
+        no_strengths = findings | {"strengths": []}
+        await probe.refused(probe.submit("review", no_strengths, actor=LEAD), "strengths", "at least 1")
+        await engine.submit(spec.cycle_id, "review", findings, actor=LEAD)
         await engine.advance_to(spec.cycle_id, at_london(schedule.milestone(Stage.REPORT).opens, time(10)))
-        await probe.refused(probe.submit("report", factories.report("summary")), "format", "expert review")
-        await engine.submit(spec.cycle_id, "report", factories.report("report"), actor="reviewer")
+        await probe.refused(probe.submit("report", factories.report("summary"), actor=LEAD), "format", "expert review")
+        await probe.refused(probe.submit("report", factories.report("report")), "actor", "only the review lead")
+        await engine.submit(spec.cycle_id, "report", factories.report("report"), actor=LEAD)
 
         planning = schedule.milestone(Stage.ACTION_PLANNING).opens
         await engine.advance_to(spec.cycle_id, at_london(planning, time(10)))

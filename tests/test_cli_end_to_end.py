@@ -32,6 +32,7 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 CIS = str(BIN / "cis")
 SECONDS_PER_WEEK = 4.0
+LEAD = "lead@cec.example"
 START = date(2027, 1, 4)
 STAGE_FILES = [
     (Stage.ONBOARDING, "onboarding", factories.onboarding()),
@@ -204,10 +205,27 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     stack.stop()
     stack.start()
     shown = stack.show(cycle_id)
-    assert shown["status"] == "active" and shown["stage"] in ("review", "report")
-    for stage, kind, _ in STAGE_FILES[2:]:
+    assert shown["status"] == "active" and shown["stage"] == "review"
+
+    # The expert review: CEC assigns the team, the lead schedules the day, then records the findings.
+    refused = stack.cis("submit", cycle_id, "review", str(files["review"]), "--actor", LEAD, check=False)
+    assert "no review team is assigned yet" in refused.stderr
+    assert (
+        "leads with" in stack.cis("review", "team", cycle_id, "--lead", LEAD, "--member", "second@cec.example").stdout
+    )
+    review_day = factories.CALENDAR.add_school_days(stack.query(cycle_id).today, 3)
+    scheduled = stack.cis("review", "day", cycle_id, "--on", review_day.isoformat(), "--start", "09:30", "--as", LEAD)
+    assert f"review day: {review_day.isoformat()} from 09:30" in scheduled.stdout
+    until_review_day = time.monotonic() + 60
+    while True:
+        recorded = stack.cis("submit", cycle_id, "review", str(files["review"]), "--actor", LEAD, check=False)
+        if recorded.returncode == 0:
+            break
+        assert "on or after the review day" in recorded.stderr and time.monotonic() < until_review_day
+        time.sleep(0.5)
+    for stage, kind, _ in STAGE_FILES[3:]:
         stack.wait_for_stage(cycle_id, stage)
-        stack.cis("submit", cycle_id, kind, str(files[kind]), "--actor", "tester")
+        stack.cis("submit", cycle_id, kind, str(files[kind]), "--actor", LEAD if kind == "report" else "tester")
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -247,3 +265,5 @@ def test_cis_cohort_launches_a_roster_once_and_refuses_a_bad_one(stack: Stack, t
         time.sleep(0.5)
     assert summary["cycles"] == 4
     assert [g["key"] for g in summary["by_hub"]] == ["Greater Manchester Careers Hub"]
+    group = json.loads(stack.cis("group", "show", "e2e-c", "gm-peer-1", "--json").stdout)
+    assert len(group["members"]) == 3 and group["facilitator_email"] == "facilitator@gmcareershub.example"

@@ -14,7 +14,7 @@ from operations import cycles
 from operations.cycles import Refused
 from store.read_models import get_cycle_status, list_events, list_prompts
 from tests import factories
-from tests.engine import Engine, running_worker, save_history
+from tests.engine import LEAD, Engine, running_worker, save_history
 
 STAGE_KINDS = [
     (Stage.ONBOARDING, "onboarding"),
@@ -51,7 +51,13 @@ async def test_happy_cycle_runs_to_completed_on_the_schedule_dates(engine: Engin
             opens = schedule.milestone(stage).opens
             view = await engine.advance_to(spec.cycle_id, at_london(opens, time(10, 0)))
             assert view.stage is stage and view.today == opens
-            receipt = await engine.submit(spec.cycle_id, kind, payload_for(kind, spec.start_date), actor="tester")
+            if kind == "review":
+                receipt = await engine.hold_expert_review(
+                    spec.cycle_id, payload_for(kind, spec.start_date), at_london(opens, time(10, 0))
+                )
+            else:
+                actor = LEAD if kind == "report" else "tester"
+                receipt = await engine.submit(spec.cycle_id, kind, payload_for(kind, spec.start_date), actor=actor)
             assert receipt.stage is stage
         outcome = await handle.result()
         await save_history(handle, "happy_cycle")
@@ -71,7 +77,10 @@ async def test_happy_cycle_runs_to_completed_on_the_schedule_dates(engine: Engin
         Stage.RE_EVALUATION: "ReEvaluationSubmitted",
     }
     for stage, _ in STAGE_KINDS:
-        expected += [("StageOpened", stage.value), (submitted[stage], None), ("StageClosed", stage.value)]
+        expected.append(("StageOpened", stage.value))
+        if stage is Stage.REVIEW:
+            expected.append(("ReviewDayScheduled", None))
+        expected += [(submitted[stage], None), ("StageClosed", stage.value)]
     expected.append(("CycleCompleted", None))
     assert [(t, s) for t, s in story if t not in ("Escalated", "StageOverdue")] == expected
     assert not [t for t, _ in story if t in ("Escalated", "StageOverdue")]

@@ -12,7 +12,7 @@ from domain.schedule import build_schedule
 from domain.stages import CycleStatus, Stage
 from store.read_models import list_events, list_prompts
 from tests import factories
-from tests.engine import Engine, running_worker, save_history
+from tests.engine import LEAD, Engine, running_worker, save_history
 
 
 async def test_a_new_worker_resumes_the_cycle_without_duplicates(env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
@@ -39,8 +39,12 @@ async def test_a_new_worker_resumes_the_cycle_without_duplicates(env: WorkflowEn
             (Stage.ACTION_PLANNING, "action-plan", factories.action_plan(spec.start_date + timedelta(weeks=30))),
             (Stage.RE_EVALUATION, "re-evaluation", factories.evaluation(level=3)),
         ]:
-            await engine.advance_to(spec.cycle_id, at_london(schedule.milestone(stage).opens, time(10)))
-            await engine.submit(spec.cycle_id, kind, data)
+            opens = at_london(schedule.milestone(stage).opens, time(10))
+            await engine.advance_to(spec.cycle_id, opens)
+            if kind == "review":
+                await engine.hold_expert_review(spec.cycle_id, data, opens)
+            else:
+                await engine.submit(spec.cycle_id, kind, data, actor=LEAD if kind == "report" else "institution")
         outcome = await handle.result()
         await save_history(handle, "worker_restart")
 

@@ -44,9 +44,14 @@ from domain.events import (
     Escalated,
     MilestoneRecord,
     OnboardingCompleted,
+    PromptIssued,
     ReEvaluationSubmitted,
     ReportPublished,
+    ReviewArrangementChanged,
+    ReviewDayScheduled,
     ReviewFindingsRecorded,
+    ReviewMeetingArranged,
+    ReviewTeamAssigned,
     SelfEvaluationSubmitted,
     StageClosed,
     StageOpened,
@@ -55,19 +60,30 @@ from domain.events import (
 from domain.follow_up import check_in_dates
 from domain.london_time import at_london, london_date
 from domain.maturity_model import MaturityModel
+from domain.peer_group import (
+    Destination,
+    GroupExit,
+    MemberLeft,
+    MemberReady,
+    MemberSlot,
+    PeerFindings,
+    peer_group_workflow_id,
+)
 from domain.prompts import PromptKind, prompt_events, recipients_for
 from domain.recipients import Directory
-from domain.refusals import Refusal
 from domain.requests import (
     ContactsRequest,
     ExtendRequest,
     ReassignRequest,
     Receipt,
+    ReviewDayRequest,
+    ReviewTeamRequest,
     SubmitRequest,
     WithdrawRequest,
 )
+from domain.review_team import check_review_day, check_review_team
 from domain.schedule import Milestone, Schedule, build_schedule, extend_schedule, working_moment
-from domain.stages import STAGE_ORDER, CycleStatus, Stage
+from domain.stages import STAGE_ORDER, ContactRole, CycleStatus, ReviewType, Stage
 from domain.submissions import (
     ActionPlan,
     Onboarding,
@@ -81,6 +97,7 @@ from domain.timeline import CycleView, MilestoneState, MilestoneView
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
 from workflows.follow_up import FollowUpInput, FollowUpWorkflow
+from workflows.rechecked import rechecked
 from workflows.search_attributes import (
     CIS_COHORT,
     CIS_DUE_DATE,
@@ -134,6 +151,13 @@ class ReviewCycleWorkflow:
         self._self_evaluation: SelfEvaluation | None = None
         self._actions: list[AgreedAction] = []
         self._follow_up_started = False
+        # How the institution is reviewed can change: a group member may move to a later group or to expert review.
+        self._review_type: ReviewType = spec.review_type
+        self._peer_group: str | None = spec.peer_group if spec.review_type is ReviewType.PEER else None
+        self._review_members: list[str] = []
+        self._review_starts: datetime | None = None
+        self._meeting: MemberSlot | None = None
+        self._peer_findings: PeerFindings | None = None
         self._prompts = 0
         self._escalations = 0
         self._directory = Directory(
@@ -186,6 +210,9 @@ class ReviewCycleWorkflow:
                 return False
             if stage in self._accepted_on:
                 return True
+            if stage is Stage.REVIEW and self._peer_findings is not None:
+                await self._accept_peer_findings(self._peer_findings)
+                continue
             now = self._cycle_now()
             pending = self._pending_alarms(stage)
             for alarm in [a for a in pending if a.moment <= now + ALARM_TOLERANCE]:
@@ -250,9 +277,9 @@ class ReviewCycleWorkflow:
                 stage=stage,
                 reason=f"{stage.label} was due on {milestone.due.isoformat()} and has not been submitted",
                 school_days_overdue=days,
-                recipient_role=self._directory.route(
-                    recipients_for(PromptKind.ESCALATION, stage, self._spec.review_type)
-                )[0][0],
+                recipient_role=self._directory.route(recipients_for(PromptKind.ESCALATION, stage, self._review_type))[
+                    0
+                ][0],
             )
             prompts = self._prompts_for(PromptKind.ESCALATION, stage, alarm.moment, milestone.due)
             await self._log.record([event, *prompts], causation=alarm.key)
@@ -270,6 +297,12 @@ class ReviewCycleWorkflow:
         if stage is Stage.ONBOARDING:
             events += self._prompts_for(PromptKind.TIMELINE, None, send_at, milestone.due, key=stage.value)
         events += self._prompts_for(PromptKind.STAGE_OPENED, stage, send_at, milestone.due)
+        if (
+            stage is Stage.REVIEW
+            and self._review_type is ReviewType.EXPERT
+            and self._directory.review_lead_email is None
+        ):
+            events += self._prompts_for(PromptKind.REVIEW_TEAM_NEEDED, stage, send_at, milestone.due)
         await self._log.record(events, causation=f"{stage}:open")
 
     async def _lapse_if_closed(self) -> bool:
@@ -289,6 +322,7 @@ class ReviewCycleWorkflow:
         send_at = working_moment(now, self._spec.policy, self._spec.calendar)
         events += self._prompts_for(PromptKind.CYCLE_LAPSED, None, send_at, None, key="lapsed")
         await self._log.record(events, causation="closing")
+        await self._tell_group("member_left", MemberLeft(cycle_id=self._cycle_id, reason="the cycle lapsed"))
 
     async def _start_follow_up(self) -> None:
         if self._follow_up_started or not self._actions:
@@ -299,7 +333,7 @@ class ReviewCycleWorkflow:
             FollowUpWorkflow.run,
             FollowUpInput(
                 cycle_id=self._cycle_id,
-                review_type=self._spec.review_type,
+                review_type=self._review_type,
                 actions=self._actions,
                 start_date=start,
                 policy=self._spec.follow_up,
@@ -325,7 +359,7 @@ class ReviewCycleWorkflow:
                 at=self._cycle_now(),
                 kind=kind,
                 stage=stage,
-                review_type=self._spec.review_type,
+                review_type=self._review_type,
                 directory=self._directory,
                 scheduled_for=when,
                 due=due,
@@ -423,7 +457,7 @@ class ReviewCycleWorkflow:
 
     @workflow.update
     async def submit(self, request: SubmitRequest) -> Receipt:
-        kind, submission = _rechecked(lambda: check_submission(self._facts(), request.kind, request.data))
+        kind, submission = rechecked(lambda: check_submission(self._facts(), request.kind, request.data, request.actor))
         stage = SUBMISSION_STAGE[kind]
         today = self._today()
         due = self._schedule.milestone(stage).due
@@ -435,6 +469,8 @@ class ReviewCycleWorkflow:
         self._open_stage = None
         self._overdue.discard(stage)
         await self._log.record(events, actor=request.actor, causation=f"submit:{kind}")
+        if stage is Stage.SELF_EVALUATION:
+            await self._tell_group("member_ready", MemberReady(cycle_id=self._cycle_id, on=today))
         next_stage = stage.next
         message = f"{kind.value} accepted for {self._spec.name} on {today.isoformat()}"
         if next_stage is not None:
@@ -446,11 +482,11 @@ class ReviewCycleWorkflow:
 
     @submit.validator
     def _validate_submit(self, request: SubmitRequest) -> None:
-        check_submission(self._facts(), request.kind, request.data)
+        check_submission(self._facts(), request.kind, request.data, request.actor)
 
     @workflow.update
     async def extend(self, request: ExtendRequest) -> Receipt:
-        stage = _rechecked(lambda: check_extension(self._facts(), request.stage, request.to, request.reason))
+        stage = rechecked(lambda: check_extension(self._facts(), request.stage, request.to, request.reason))
         previous = self._schedule.milestone(stage).due
         self._schedule = extend_schedule(self._schedule, stage, request.to, self._spec.policy, self._spec.calendar)
         new_due = self._schedule.milestone(stage).due
@@ -488,7 +524,7 @@ class ReviewCycleWorkflow:
 
     @workflow.update
     async def withdraw(self, request: WithdrawRequest) -> Receipt:
-        _rechecked(lambda: check_withdrawal(self._facts(), request.reason))
+        rechecked(lambda: check_withdrawal(self._facts(), request.reason))
         self._status = CycleStatus.WITHDRAWN
         self._open_stage = None
         self._update_search_attributes()
@@ -500,6 +536,9 @@ class ReviewCycleWorkflow:
             actor=request.actor,
         )
         await self._log.record([event], actor=request.actor, causation="withdraw")
+        await self._tell_group(
+            "member_left", MemberLeft(cycle_id=self._cycle_id, reason=f"withdrawn: {request.reason}")
+        )
         if self._follow_up_started:
             await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
                 FollowUpWorkflow.stop, request.reason
@@ -512,7 +551,7 @@ class ReviewCycleWorkflow:
 
     @workflow.update
     async def reassign(self, request: ReassignRequest) -> Receipt:
-        role, email = _rechecked(lambda: check_reassignment(self._facts(), request.role, request.email))
+        role, email = rechecked(lambda: check_reassignment(self._facts(), request.role, request.email))
         previous = self._directory.address(role)
         self._directory = self._directory.with_role(role, email)
         event = ContactReassigned(
@@ -524,10 +563,7 @@ class ReviewCycleWorkflow:
             actor=request.actor,
         )
         await self._log.record([event], actor=request.actor, causation="reassign")
-        if self._follow_up_started:
-            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
-                FollowUpWorkflow.contacts_changed, self._directory
-            )
+        await self._follow_up_contacts_changed()
         return Receipt(
             cycle_id=self._cycle_id,
             message=f"{role.value.replace('_', ' ')} is now {email}; prompts from now on go to them",
@@ -540,14 +576,11 @@ class ReviewCycleWorkflow:
 
     @workflow.update
     async def change_contacts(self, request: ContactsRequest) -> Receipt:
-        contacts = _rechecked(lambda: check_contacts(self._facts(), request.contacts))
+        contacts = rechecked(lambda: check_contacts(self._facts(), request.contacts))
         self._directory = self._directory.with_contacts(contacts)
         event = ContactsChanged(cycle_id=self._cycle_id, at=self._cycle_now(), contacts=contacts, actor=request.actor)
         await self._log.record([event], actor=request.actor, causation="contacts")
-        if self._follow_up_started:
-            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
-                FollowUpWorkflow.contacts_changed, self._directory
-            )
+        await self._follow_up_contacts_changed()
         return Receipt(
             cycle_id=self._cycle_id,
             message=f"contacts updated; prompts from now on go to {contacts.careers_leader.email}",
@@ -557,6 +590,166 @@ class ReviewCycleWorkflow:
     @change_contacts.validator
     def _validate_change_contacts(self, request: ContactsRequest) -> None:
         check_contacts(self._facts(), request.contacts)
+
+    @workflow.update
+    async def assign_review_team(self, request: ReviewTeamRequest) -> Receipt:
+        team = rechecked(lambda: check_review_team(self._facts(), request.lead, request.members))
+        previous = self._directory.review_lead_email
+        self._directory = self._directory.with_role(ContactRole.REVIEW_LEAD, team.lead_email)
+        self._review_members = list(team.member_emails)
+        event = ReviewTeamAssigned(
+            cycle_id=self._cycle_id,
+            at=self._cycle_now(),
+            lead_email=team.lead_email,
+            member_emails=team.member_emails,
+            previous_lead_email=previous,
+            actor=request.actor,
+        )
+        await self._log.record([event], actor=request.actor, causation="review-team")
+        await self._follow_up_contacts_changed()
+        members = f" with {', '.join(team.member_emails)}" if team.member_emails else ""
+        return Receipt(
+            cycle_id=self._cycle_id,
+            message=f"review team: {team.lead_email} leads{members}; the lead schedules the review day next",
+            on=self._today(),
+        )
+
+    @assign_review_team.validator
+    def _validate_assign_review_team(self, request: ReviewTeamRequest) -> None:
+        check_review_team(self._facts(), request.lead, request.members)
+
+    @workflow.update
+    async def schedule_review_day(self, request: ReviewDayRequest) -> Receipt:
+        day = rechecked(lambda: check_review_day(self._facts(), request.actor, request.on, request.start))
+        previous = self._review_starts
+        self._review_starts = at_london(day.on, day.start)
+        self._changes += 1
+        now = self._cycle_now()
+        event = ReviewDayScheduled(
+            cycle_id=self._cycle_id, at=now, starts=self._review_starts, previous_starts=previous, actor=request.actor
+        )
+        send_at = working_moment(now, self._spec.policy, self._spec.calendar)
+        invites = self._prompts_for(
+            PromptKind.MEETING_INVITE,
+            Stage.REVIEW,
+            send_at,
+            day.on,
+            key=f"review-day:{self._review_starts.isoformat()}",
+        )
+        await self._log.record([event, *invites], actor=request.actor, causation="review-day")
+        return Receipt(
+            cycle_id=self._cycle_id,
+            message=f"review day: {day.on.isoformat()} from {day.start.strftime('%H:%M')}; "
+            f"invitations sent to {', '.join(_addressees(invites))}",
+            on=self._today(),
+        )
+
+    @schedule_review_day.validator
+    def _validate_schedule_review_day(self, request: ReviewDayRequest) -> None:
+        check_review_day(self._facts(), request.actor, request.on, request.start)
+
+    # ----- signals from the cycle's peer group --------------------------------------------------------
+
+    @workflow.signal
+    async def meeting_arranged(self, slot: MemberSlot) -> None:
+        if self._status is not CycleStatus.ACTIVE or slot.group != self._peer_group:
+            return
+        self._meeting = slot
+        self._review_starts = slot.meeting_starts
+        now = self._cycle_now()
+        event = ReviewMeetingArranged(
+            cycle_id=self._cycle_id,
+            at=now,
+            peer_group=slot.group,
+            meeting_starts=slot.meeting_starts,
+            slot_starts=slot.slot_starts,
+            slot_ends=slot.slot_ends,
+            themes_in_scope=slot.themes_in_scope,
+        )
+        send_at = working_moment(now, self._spec.policy, self._spec.calendar)
+        invites = self._prompts_for(
+            PromptKind.MEETING_INVITE,
+            Stage.REVIEW,
+            send_at,
+            slot.meeting_starts.date(),
+            key=f"{slot.group}:{slot.slot_starts.isoformat()}",
+        )
+        await self._log.record([event, *invites], actor=slot.facilitator_email, causation=f"meeting:{slot.group}")
+
+    @workflow.signal
+    def peer_findings(self, findings: PeerFindings) -> None:
+        if findings.group != self._peer_group or Stage.REVIEW in self._accepted_on:
+            return
+        # Kept until the review stage is open: a group can meet before a member's own review stage opens.
+        self._peer_findings = findings
+        self._changes += 1
+
+    @workflow.signal
+    async def left_group(self, exit_: GroupExit) -> None:
+        if exit_.group != self._peer_group or self._status is not CycleStatus.ACTIVE:
+            return
+        previous = self._peer_group
+        if exit_.to is Destination.EXPERT_REVIEW:
+            self._review_type = ReviewType.EXPERT
+            self._peer_group = None
+        else:
+            self._peer_group = exit_.later_group
+        self._update_search_attributes()
+        event = ReviewArrangementChanged(
+            cycle_id=self._cycle_id,
+            at=self._cycle_now(),
+            review_type=self._review_type,
+            peer_group=self._peer_group,
+            previous_peer_group=previous,
+            reason=exit_.reason,
+            actor=exit_.actor,
+        )
+        await self._log.record([event], actor=exit_.actor, causation=f"left:{previous}")
+        accepted = self._accepted_on.get(Stage.SELF_EVALUATION)
+        if accepted is not None:
+            # Ready before the move reached us: the new group must hear it too.
+            await self._tell_group("member_ready", MemberReady(cycle_id=self._cycle_id, on=accepted))
+        if (
+            self._open_stage is Stage.REVIEW
+            and self._review_type is ReviewType.EXPERT
+            and self._directory.review_lead_email is None
+        ):
+            send_at = working_moment(self._cycle_now(), self._spec.policy, self._spec.calendar)
+            due = self._schedule.milestone(Stage.REVIEW).due
+            prompts = self._prompts_for(PromptKind.REVIEW_TEAM_NEEDED, Stage.REVIEW, send_at, due, key="moved")
+            await self._log.record(prompts, causation="moved")
+
+    async def _accept_peer_findings(self, delivered: PeerFindings) -> None:
+        self._peer_findings = None
+        findings = delivered.findings
+        at = self._cycle_now()
+        due = self._schedule.milestone(Stage.REVIEW).due
+        on_time = Stage.REVIEW not in self._overdue
+        events: list[DomainEvent] = [
+            ReviewFindingsRecorded(cycle_id=self._cycle_id, at=at, actor=delivered.actor, **findings.model_dump()),
+            StageClosed(cycle_id=self._cycle_id, at=at, stage=Stage.REVIEW, due=due, on_time=on_time),
+        ]
+        self._accepted_on[Stage.REVIEW] = self._today()
+        self._on_time[Stage.REVIEW] = on_time
+        self._open_stage = None
+        self._overdue.discard(Stage.REVIEW)
+        await self._log.record(events, actor=delivered.actor, causation=f"findings:{delivered.group}")
+
+    async def _tell_group(self, signal: str, payload: object) -> None:
+        if self._review_type is not ReviewType.PEER or self._peer_group is None:
+            return
+        handle = workflow.get_external_workflow_handle(peer_group_workflow_id(self._spec.cohort, self._peer_group))
+        try:
+            await handle.signal(signal, payload)
+        except Exception:
+            # No such group (a cycle started on its own with a group name), or it has closed: nothing waits on us.
+            workflow.logger.warning("peer group %s could not be signalled (%s)", self._peer_group, signal)
+
+    async def _follow_up_contacts_changed(self) -> None:
+        if self._follow_up_started:
+            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
+                FollowUpWorkflow.contacts_changed, self._directory
+            )
 
     # ----- queries ----------------------------------------------------------------------------------
 
@@ -570,7 +763,7 @@ class ReviewCycleWorkflow:
             urn=spec.urn,
             name=spec.name,
             phase=spec.phase,
-            review_type=spec.review_type,
+            review_type=self._review_type,
             cohort=spec.cohort,
             status=self._status,
             stage=stage,
@@ -586,6 +779,9 @@ class ReviewCycleWorkflow:
             prompts_issued=self._prompts,
             escalations=self._escalations,
             follow_up_id=follow_up_workflow_id(self._cycle_id) if self._follow_up_started else None,
+            peer_group=self._peer_group,
+            review_lead=self._directory.review_lead_email,
+            review_starts=self._review_starts,
         )
 
     @workflow.query
@@ -639,12 +835,18 @@ class ReviewCycleWorkflow:
         follow_up = self._spec.follow_up
         return CycleFacts(
             status=self._status,
-            review_type=self._spec.review_type,
+            review_type=self._review_type,
             model=self._spec.model,
             schedule=self._schedule,
             open_stage=self._open_stage,
             accepted_on=self._accepted_on,
             today=self._today(),
+            calendar=self._spec.calendar,
+            policy=self._spec.policy,
+            peer_group=self._peer_group,
+            review_lead=self._directory.review_lead_email,
+            review_day=self._review_starts if self._review_type is ReviewType.EXPERT else None,
+            now=self._cycle_now(),
             plan_horizon=self._schedule.milestone(Stage.ACTION_PLANNING).due
             + timedelta(weeks=follow_up.interval_weeks * follow_up.rounds),
         )
@@ -656,7 +858,7 @@ class ReviewCycleWorkflow:
         updates: list[SearchAttributeUpdate[Any]] = [
             CIS_STATUS.value_set(self._status.value),
             CIS_COHORT.value_set(self._spec.cohort),
-            CIS_REVIEW_TYPE.value_set(self._spec.review_type.value),
+            CIS_REVIEW_TYPE.value_set(self._review_type.value),
             CIS_URN.value_set(self._spec.urn),
             CIS_OVERDUE.value_set(bool(self._overdue) and self._status is CycleStatus.ACTIVE),
         ]
@@ -670,12 +872,8 @@ class ReviewCycleWorkflow:
         workflow.upsert_search_attributes(updates)
 
 
-def _rechecked[T](check: Callable[[], T]) -> T:
-    """Validators already ran these rules; should state have moved since, fail the update, never the workflow task."""
-    try:
-        return check()
-    except Refusal as refusal:
-        raise ApplicationError(str(refusal), type="Refusal", non_retryable=True) from None
+def _addressees(prompts: list[DomainEvent]) -> list[str]:
+    return [p.recipient_email or "CEC (no address)" for p in prompts if isinstance(p, PromptIssued)]
 
 
 def _record_of(milestone: Milestone) -> MilestoneRecord:
