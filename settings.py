@@ -1,5 +1,6 @@
 """Settings from the environment (CIS_*), the same for the CLI, the worker and the web app."""
 
+import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -20,3 +21,22 @@ class Settings(BaseSettings):
     calendar_file: Path | None = Field(default=None, description="A term-dates file replacing the England default")
     cec_email: str | None = None
     log_level: str = "INFO"
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = `cis dev` catches mail locally")
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Careers Impact System <no-reply@careers-impact.example>"
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Where links in emails point")
+    secret_key: str | None = Field(default=None, description="Signs links and sessions; unset = one kept in data_dir")
+
+    def secret(self) -> str:
+        """The configured secret, or one made once and kept in the data folder (for the dev stack)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -6,8 +6,9 @@ More worker processes on the same task queue share the load; nothing here assume
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import structlog
@@ -17,15 +18,18 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.event_recording import EventRecorder
+from activities.mail_delivery import MailDelivery, SmtpSettings
+from activities.mail_message import MailSettings
 from activities.peer_group_joining import PeerGroupJoiner
 from settings import Settings
 from stack.stop_signal import wait_for_stop
 from store.event_store import EventStore
 from workflows.follow_up import FollowUpWorkflow
+from workflows.mailbox import MailboxWorkflow
 from workflows.peer_group import PeerGroupWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
 
-WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow, PeerGroupWorkflow)
+WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow, PeerGroupWorkflow, MailboxWorkflow)
 
 # Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
 PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain")
@@ -60,22 +64,44 @@ def configure_logging(level: str = "INFO") -> None:
     )
 
 
+def mail_settings(settings: Settings) -> MailSettings:
+    return MailSettings(mail_from=settings.mail_from, public_url=settings.public_url, secret=settings.secret())
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings | None:
+    if settings.smtp_host is None:
+        return None
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
 def build_worker(
     client: Client,
     pool: asyncpg.Pool,
     task_queue: str,
     sticky_timeout: timedelta = timedelta(seconds=10),
     max_cached_workflows: int = 1000,
+    smtp: SmtpSettings | None = None,
+    mail: MailSettings | None = None,
 ) -> Worker:
-    """`sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it."""
+    """`sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it.
+    Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them."""
     recorder = EventRecorder(EventStore(pool))
+    activities: list[Callable[..., Any]] = [recorder.record_events, PeerGroupJoiner(client).join_peer_group]
+    if smtp is not None and mail is not None:
+        activities.append(MailDelivery(pool, smtp, mail).deliver_mail)
     return Worker(
         client,
         task_queue=task_queue,
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
         max_cached_workflows=max_cached_workflows,
         workflows=list(WORKFLOWS),
-        activities=[recorder.record_events, PeerGroupJoiner(client).join_peer_group],
+        activities=activities,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
         ),
@@ -95,7 +121,9 @@ async def run_worker(settings: Settings, address: str, database_url: str) -> Non
     client = await connect_temporal(address, settings.namespace)
     structlog.get_logger("cis.worker").info("worker started", task_queue=settings.task_queue, temporal=address)
     try:
-        async with build_worker(client, pool, settings.task_queue):
+        async with build_worker(
+            client, pool, settings.task_queue, smtp=smtp_settings(settings), mail=mail_settings(settings)
+        ):
             await wait_for_stop()
         structlog.get_logger("cis.worker").info("worker stopped")
     finally:

@@ -7,6 +7,7 @@ from cli import (
     cycle_commands,
     demo_command,
     group_commands,
+    mail_commands,
     reference_commands,
     review_commands,
     stack_commands,
@@ -31,6 +32,8 @@ app.command("submit")(cycle_commands.submit)
 app.command("status")(cycle_commands.status)
 app.command("timeline")(cycle_commands.timeline)
 app.command("events")(cycle_commands.events)
+app.command("prompts")(mail_commands.prompts)
+app.command("mail")(mail_commands.mail)
 app.command("model")(reference_commands.model)
 app.command("schema")(reference_commands.schema)
 app.command("template")(reference_commands.template)

@@ -37,6 +37,10 @@ def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:
     console.print(f"  PostgreSQL    {addresses.database_url}")
     if addresses.web_url:
         console.print(f"  Web app       {addresses.web_url}")
+    if addresses.mail_dir:
+        console.print(f"  Mail catcher  smtp://{addresses.smtp_address} (`cis mail` lists what it caught)")
+    elif addresses.smtp_address:
+        console.print(f"  SMTP          {addresses.smtp_address}")
     scale = f"{addresses.time_scale:g} s per cycle week" if addresses.time_scale else "real time"
     console.print(f"  Time scale    {scale}")
     console.print(f"  Data          {data_dir}")

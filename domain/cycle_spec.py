@@ -67,6 +67,7 @@ class CycleSpec(BaseModel):
     policy: SchedulePolicy = SchedulePolicy()
     follow_up: FollowUpPolicy = FollowUpPolicy()
     clock: CycleClock = CycleClock()
+    deliver_mail: bool = Field(default=True, description="Send the cycle's prompts by email (a mailbox workflow)")
     search_attributes: bool = Field(
         default=False, description="Keep Temporal search attributes current (the time-skipping server has none)"
     )

@@ -346,6 +346,32 @@ class PeerFindingsRecorded(_Event):
     actor: str
 
 
+class PromptSent(_Event):
+    """One email went out carrying these prompts (more than one: a digest)."""
+
+    type: Literal["PromptSent"] = "PromptSent"
+    prompt_ids: list[str]
+    recipient_email: str
+    message_id: str
+
+
+class PromptSuppressed(_Event):
+    """Optional nudges not sent because the recipient switched them off."""
+
+    type: Literal["PromptSuppressed"] = "PromptSuppressed"
+    prompt_ids: list[str]
+    recipient_email: str
+
+
+class PromptFailed(_Event):
+    """The address refused these prompts for good; the facilitator is told."""
+
+    type: Literal["PromptFailed"] = "PromptFailed"
+    prompt_ids: list[str]
+    recipient_email: str
+    reason: str
+
+
 DomainEvent = Annotated[
     CycleStarted
     | StageOpened
@@ -381,7 +407,10 @@ DomainEvent = Annotated[
     | PeerMeetingHeld
     | PeerMemberMoved
     | PeerMemberLeft
-    | PeerFindingsRecorded,
+    | PeerFindingsRecorded
+    | PromptSent
+    | PromptSuppressed
+    | PromptFailed,
     Field(discriminator="type"),
 ]
 

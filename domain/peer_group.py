@@ -58,6 +58,7 @@ class PeerGroupSpec(BaseModel):
     policy: SchedulePolicy = SchedulePolicy()
     clock: CycleClock = CycleClock()
     cec_email: EmailStr | None = None
+    deliver_mail: bool = True
 
     @property
     def workflow_id(self) -> str:

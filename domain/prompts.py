@@ -31,6 +31,7 @@ class PromptKind(StrEnum):
     MEETING_INVITE = "meeting_invite"
     PEER_GROUP_READY = "peer_group_ready"
     PEER_CUT_OFF_PASSED = "peer_cut_off_passed"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -63,6 +64,7 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.REVIEW_TEAM_NEEDED: (ContactRole.CEC,),
     PromptKind.PEER_GROUP_READY: (ContactRole.FACILITATOR,),
     PromptKind.PEER_CUT_OFF_PASSED: (ContactRole.FACILITATOR,),
+    PromptKind.DELIVERY_FAILED: (ContactRole.FACILITATOR,),
 }
 
 # Invitations to a review meeting go to everyone who attends it.

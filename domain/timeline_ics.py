@@ -4,13 +4,24 @@ UIDs are stable per cycle and milestone, so a later file with a higher SEQUENCE
 updates the same entries in people's calendars instead of adding new ones.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
-from domain.timeline import MilestoneView
+from domain.stages import Stage
 
 PRODID = "-//Careers Impact System//cis//EN"
+
+
+class MilestoneDates(Protocol):
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def opens(self) -> date: ...
+    @property
+    def due(self) -> date: ...
 
 
 def milestone_uid(cycle_id: str, key: str) -> str:
@@ -20,7 +31,7 @@ def milestone_uid(cycle_id: str, key: str) -> str:
 def timeline_calendar(
     cycle_id: str,
     institution: str,
-    milestones: list[MilestoneView],
+    milestones: Sequence[MilestoneDates],
     closing_date: date,
     stamp: datetime,
     sequence: int = 0,
@@ -69,3 +80,36 @@ def _event(uid: str, summary: str, day: date, description: str, stamp: datetime,
     event.add("sequence", sequence)
     event.add("transp", "TRANSPARENT")
     return event
+
+
+def meeting_invitation(
+    cycle_id: str,
+    summary: str,
+    starts: datetime,
+    ends: datetime,
+    organizer: str,
+    attendee: str,
+    description: str,
+    stamp: datetime,
+    sequence: int,
+) -> bytes:
+    """A meeting request with a stable UID: a moved meeting updates the same calendar entry."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", milestone_uid(cycle_id, "review-meeting"))
+    event.add("dtstamp", stamp)
+    event.add("dtstart", starts)
+    event.add("dtend", ends)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("sequence", sequence)
+    event.add("organizer", vCalAddress(f"mailto:{organizer}"))
+    guest = vCalAddress(f"mailto:{attendee}")
+    guest.params["ROLE"] = "REQ-PARTICIPANT"
+    guest.params["RSVP"] = "TRUE"
+    event.add("attendee", guest)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())

@@ -51,6 +51,7 @@ def group_specs(specs: list[CycleSpec]) -> list[PeerGroupSpec]:
                 policy=first.policy,
                 clock=first.clock,
                 cec_email=first.cec_email,
+                deliver_mail=first.deliver_mail,
             )
         )
     return groups

@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from settings import Settings
 
@@ -19,6 +19,8 @@ class StackAddresses(BaseModel):
     web_url: str | None = None
     time_scale: float | None = None
     pid: int | None = None
+    smtp_address: str | None = None
+    mail_dir: str | None = Field(default=None, description="Where the local mail catcher keeps what it caught")
 
 
 class NoStack(RuntimeError):

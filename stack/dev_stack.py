@@ -12,13 +12,15 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from activities.mail_delivery import SmtpSettings
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
 from stack.embedded import EmbeddedPostgres, TemporalDevServer, free_port
+from stack.mail_catcher import MailCatcher
 from stack.web_server import serving_web
 from store.database import create_pool
 from store.migrations_runner import apply_migrations
-from worker import build_worker
+from worker import build_worker, mail_settings, smtp_settings
 
 
 class RunningStack:
@@ -60,6 +62,15 @@ async def running_stack(
         )
         pool = await create_pool(database_url)
         stack.push_async_callback(pool.close)
+        smtp = smtp_settings(settings)
+        mail_dir = None
+        if smtp is None:
+            # No SMTP server named: catch the mail locally, for `cis mail` to show.
+            catcher = MailCatcher(data_dir / "mail", free_port(1025))
+            catcher.start()
+            stack.callback(catcher.stop)
+            smtp = SmtpSettings(host="127.0.0.1", port=catcher.port)
+            mail_dir = str(catcher.folder)
         addresses = StackAddresses(
             temporal_address=temporal_address,
             namespace=settings.namespace,
@@ -67,6 +78,8 @@ async def running_stack(
             temporal_ui_url=ui_url,
             time_scale=time_scale,
             pid=os.getpid(),
+            smtp_address=f"{smtp.host}:{smtp.port}",
+            mail_dir=mail_dir,
         )
         if with_web:
             web_url = await stack.enter_async_context(serving_web(addresses, "127.0.0.1", free_port(web_port)))
@@ -74,6 +87,6 @@ async def running_stack(
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
         if with_worker:
-            worker = build_worker(client, pool, settings.task_queue)
+            worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail_settings(settings))
             await stack.enter_async_context(worker)
         yield RunningStack(addresses, client, pool, data_dir)

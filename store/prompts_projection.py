@@ -4,16 +4,40 @@ A row is queued when its PromptIssued is appended, in the same transaction, so a
 prompt is never recorded without being queued nor queued without being recorded.
 """
 
-from domain.events import DomainEvent, PromptIssued
+from domain.events import DomainEvent, PromptFailed, PromptIssued, PromptSent, PromptSuppressed
 from store.database import PgConnection
 
 TABLES = ("prompts",)
 
 # Written by the sender, not derived from events: a rebuild must carry them over or it would send everything again.
-DELIVERY_COLUMNS = ("status", "claimed_at", "sent_at", "attempts", "last_error")
+DELIVERY_COLUMNS = ("status", "claimed_at", "sent_at", "attempts", "last_error", "message_id", "sent_to")
 
 
 async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
+    if isinstance(event, PromptSent):
+        # A digest's prompts are 'merged': they went out together in one message.
+        status = "sent" if len(event.prompt_ids) == 1 else "merged"
+        await conn.execute(
+            "UPDATE prompts SET status = $2, sent_at = coalesce(sent_at, $3), message_id = $4, sent_to = $5 "
+            "WHERE prompt_id = ANY($1::text[])",
+            event.prompt_ids,
+            status,
+            event.at,
+            event.message_id,
+            event.recipient_email,
+        )
+        return
+    if isinstance(event, PromptSuppressed | PromptFailed):
+        status = "suppressed" if isinstance(event, PromptSuppressed) else "failed"
+        error = event.reason if isinstance(event, PromptFailed) else "the recipient switched off optional nudges"
+        await conn.execute(
+            "UPDATE prompts SET status = $2, last_error = $3, sent_to = $4 WHERE prompt_id = ANY($1::text[])",
+            event.prompt_ids,
+            status,
+            error,
+            event.recipient_email,
+        )
+        return
     if not isinstance(event, PromptIssued):
         return
     # The prompt id is the prompt's identity: a second PromptIssued for it must not fail the append.

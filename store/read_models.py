@@ -69,6 +69,8 @@ class PromptRow(_Row):
     sent_at: datetime | None
     attempts: int
     last_error: str | None
+    message_id: str | None = None
+    sent_to: str | None = None
 
 
 class ActionRow(_Row):

@@ -15,6 +15,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.mail_delivery import SmtpSettings
+from activities.mail_message import MailSettings
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
 from domain.london_time import at_london, in_london
 from domain.requests import Receipt, ReviewDayRequest
@@ -28,14 +30,25 @@ HISTORIES = Path(__file__).parent / "histories"
 LEAD = "reviewer@cec.example"
 
 
+MAIL = MailSettings(mail_from="CIS <cis@cec.example>", public_url="https://cis.example", secret="test-secret")
+
+
 @asynccontextmanager
 async def running_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, cache: bool = True
+    client: Client, pool: asyncpg.Pool, task_queue: str, cache: bool = True, smtp_port: int | None = None
 ) -> AsyncIterator[Worker]:
     """`cache=False` for workers that will be stopped mid-cycle: the time-skipping test server never hands a
-    stopped worker's sticky tasks to another worker (a real server does, after the sticky timeout)."""
+    stopped worker's sticky tasks to another worker (a real server does, after the sticky timeout).
+    `smtp_port`: deliver mail to the test's SMTP server there."""
+    smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, timeout_seconds=5) if smtp_port else None
     async with build_worker(
-        client, pool, task_queue, sticky_timeout=timedelta(seconds=1), max_cached_workflows=1000 if cache else 0
+        client,
+        pool,
+        task_queue,
+        sticky_timeout=timedelta(seconds=1),
+        max_cached_workflows=1000 if cache else 0,
+        smtp=smtp,
+        mail=MAIL,
     ) as worker:
         yield worker
 

@@ -35,6 +35,8 @@ def cycle_spec(
         "model": SCHOOLS_MODEL,
         "calendar": CALENDAR,
         "clock": REAL_SPEED,
+        # Mail delivery has its own tests (tests/test_mail_delivery.py), with an SMTP server to send to.
+        "deliver_mail": False,
     }
     values.update(overrides)
     return CycleSpec(**values)

@@ -50,6 +50,7 @@ def follow_up_input(cycle_id: str, clock: CycleClock) -> FollowUpInput:
         schedule_policy=SchedulePolicy(),
         clock=clock,
         directory=Directory(careers_leader_email="leader@school.example", facilitator_email="hub@hub.example"),
+        deliver_mail=False,
     )
 
 

@@ -8,6 +8,7 @@ after a crash, or a workflow task replayed, appends nothing twice.
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Protocol
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -32,12 +33,19 @@ def event_id(stream_id: str, version: int) -> str:
     return str(uuid.uuid5(EVENT_NAMESPACE, f"{stream_id}/{version}"))
 
 
+class PromptPoster(Protocol):
+    async def post(self, events: list[DomainEvent]) -> None: ...
+
+
 class EventLog:
-    def __init__(self, stream_id: str, correlation_id: str, version: int = 0) -> None:
+    def __init__(
+        self, stream_id: str, correlation_id: str, version: int = 0, poster: PromptPoster | None = None
+    ) -> None:
         self.stream_id = stream_id
         self.correlation_id = correlation_id
         self.version = version
         self.recorded = 0
+        self.poster = poster
         self._lock = asyncio.Lock()
 
     async def record(self, events: list[DomainEvent], actor: str = "system", causation: str | None = None) -> None:
@@ -66,3 +74,6 @@ class EventLog:
             )
             self.version += len(batch)
             self.recorded += len(batch)
+            # Recorded first, then posted: a prompt is in the outbox before anyone tries to send it.
+            if self.poster is not None:
+                await self.poster.post(events)

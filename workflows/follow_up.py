@@ -34,6 +34,7 @@ from domain.stages import ReviewType
 from domain.submissions import ActionProgress, ActionStatus, CheckIn, SubmissionKind, without_notes
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
+from workflows.mail_posting import MailPoster
 
 
 class FollowUpInput(BaseModel):
@@ -48,6 +49,7 @@ class FollowUpInput(BaseModel):
     schedule_policy: SchedulePolicy
     clock: CycleClock
     directory: Directory
+    deliver_mail: bool = True
     round: int = 1
     stream_version: int = 0
     statuses: dict[str, ActionStatus] = Field(default_factory=dict)
@@ -85,7 +87,17 @@ class FollowUpWorkflow:
         self._stopped: str | None = state.stopped_reason
         self._progress: list[ActionProgress] | None = None
         self._log = EventLog(
-            stream_id=workflow.info().workflow_id, correlation_id=state.cycle_id, version=state.stream_version
+            stream_id=workflow.info().workflow_id,
+            correlation_id=state.cycle_id,
+            version=state.stream_version,
+            poster=MailPoster(
+                state.cycle_id,
+                state.calendar,
+                state.schedule_policy,
+                self._clock,
+                lambda: self._directory,
+                state.deliver_mail,
+            ),
         )
 
     @workflow.run

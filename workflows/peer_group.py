@@ -50,6 +50,7 @@ from domain.schedule import working_moment
 from domain.stages import ReviewType
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
+from workflows.mail_posting import MailPoster
 from workflows.rechecked import rechecked
 
 with workflow.unsafe.imports_passed_through():
@@ -82,7 +83,10 @@ class PeerGroupWorkflow:
         self._cut_off_prompted = False
         self._changes = 0
         self._directory = Directory(facilitator_email=spec.facilitator_email, cec_email=spec.cec_email)
-        self._log = EventLog(stream_id=workflow.info().workflow_id, correlation_id=spec.workflow_id)
+        poster = MailPoster(
+            spec.workflow_id, spec.calendar, spec.policy, self._clock, lambda: self._directory, spec.deliver_mail
+        )
+        self._log = EventLog(stream_id=workflow.info().workflow_id, correlation_id=spec.workflow_id, poster=poster)
 
     @workflow.run
     async def run(self, spec: PeerGroupSpec) -> PeerGroupView:

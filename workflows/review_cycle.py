@@ -97,6 +97,7 @@ from domain.timeline import CycleView, MilestoneState, MilestoneView
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
 from workflows.follow_up import FollowUpInput, FollowUpWorkflow
+from workflows.mail_posting import MailPoster
 from workflows.rechecked import rechecked
 from workflows.search_attributes import (
     CIS_COHORT,
@@ -166,7 +167,10 @@ class ReviewCycleWorkflow:
             review_lead_email=spec.review_lead_email,
             cec_email=spec.cec_email,
         )
-        self._log = EventLog(stream_id=workflow.info().workflow_id, correlation_id=self._cycle_id)
+        self._mail = MailPoster(
+            self._cycle_id, spec.calendar, spec.policy, self._clock, lambda: self._directory, spec.deliver_mail
+        )
+        self._log = EventLog(stream_id=workflow.info().workflow_id, correlation_id=self._cycle_id, poster=self._mail)
 
     # ----- the run -------------------------------------------------------------------------------
 
@@ -341,6 +345,7 @@ class ReviewCycleWorkflow:
                 schedule_policy=self._spec.policy,
                 clock=self._clock,
                 directory=self._directory,
+                deliver_mail=self._spec.deliver_mail,
             ),
             id=follow_up_workflow_id(self._cycle_id),
             parent_close_policy=ParentClosePolicy.ABANDON,
@@ -469,6 +474,8 @@ class ReviewCycleWorkflow:
         self._open_stage = None
         self._overdue.discard(stage)
         await self._log.record(events, actor=request.actor, causation=f"submit:{kind}")
+        if kind is SubmissionKind.ONBOARDING:
+            await self._mail.readdress(self._directory)
         if stage is Stage.SELF_EVALUATION:
             await self._tell_group("member_ready", MemberReady(cycle_id=self._cycle_id, on=today))
         next_stage = stage.next
@@ -563,6 +570,7 @@ class ReviewCycleWorkflow:
             actor=request.actor,
         )
         await self._log.record([event], actor=request.actor, causation="reassign")
+        await self._mail.readdress(self._directory)
         await self._follow_up_contacts_changed()
         return Receipt(
             cycle_id=self._cycle_id,
@@ -580,6 +588,7 @@ class ReviewCycleWorkflow:
         self._directory = self._directory.with_contacts(contacts)
         event = ContactsChanged(cycle_id=self._cycle_id, at=self._cycle_now(), contacts=contacts, actor=request.actor)
         await self._log.record([event], actor=request.actor, causation="contacts")
+        await self._mail.readdress(self._directory)
         await self._follow_up_contacts_changed()
         return Receipt(
             cycle_id=self._cycle_id,
@@ -606,6 +615,7 @@ class ReviewCycleWorkflow:
             actor=request.actor,
         )
         await self._log.record([event], actor=request.actor, causation="review-team")
+        await self._mail.readdress(self._directory)
         await self._follow_up_contacts_changed()
         members = f" with {', '.join(team.member_emails)}" if team.member_emails else ""
         return Receipt(

@@ -1,0 +1,114 @@
+"""The activity that sends one message by SMTP: claimed in the store first, marked sent after.
+
+A server that refuses for now (4xx) or cannot be reached fails the attempt, and Temporal
+retries with backoff for as long as it takes; a server that refuses the address for good
+(5xx to RCPT) is a permanent failure the mailbox records and escalates.
+"""
+
+from email.message import EmailMessage
+
+import aiosmtplib
+import asyncpg
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.mail_message import MailSettings, build_message
+from domain.mail import OPTIONAL_NUDGES, DeliveryRequest, DeliveryResult, DeliveryStatus
+from store import mail_outbox
+
+DELIVER_MAIL = "deliver_mail"
+
+
+class SmtpSettings(BaseModel):
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout_seconds: float = 30
+
+
+class PermanentRefusal(Exception):
+    pass
+
+
+async def send_message(smtp: SmtpSettings, message: EmailMessage) -> None:
+    try:
+        errors, _ = await aiosmtplib.send(
+            message,
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            start_tls=smtp.starttls,
+            timeout=smtp.timeout_seconds,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as refused:
+        if all(500 <= r.code < 600 for r in refused.recipients):
+            raise PermanentRefusal("; ".join(f"{r.code} {r.message}" for r in refused.recipients)) from None
+        raise
+    if errors:  # some recipients refused: we send to one person, so this is that person
+        codes = [code for code, _ in errors.values()]
+        if all(500 <= c < 600 for c in codes):
+            raise PermanentRefusal(str(errors))
+        raise ApplicationError(f"recipient refused for now: {errors}")
+
+
+class MailDelivery:
+    def __init__(self, pool: asyncpg.Pool, smtp: SmtpSettings, settings: MailSettings) -> None:
+        self._pool = pool
+        self._smtp = smtp
+        self._settings = settings
+
+    @activity.defn(name=DELIVER_MAIL)
+    async def deliver_mail(self, request: DeliveryRequest) -> DeliveryResult:
+        ids = [p.prompt_id for p in request.prompts]
+        claimed = await mail_outbox.claim(self._pool, ids)
+        if claimed.already_done:
+            return DeliveryResult(
+                status=DeliveryStatus.ALREADY_SENT,
+                message_id=claimed.message_id or request.message_id,
+                sent_prompt_ids=ids,
+            )
+        subject_id = request.prompts[0].cycle_id
+        wanted = list(request.prompts)
+        suppressed: list[str] = []
+        if any(p.kind in OPTIONAL_NUDGES for p in wanted) and await mail_outbox.nudges_off(
+            self._pool, request.recipient_email, subject_id
+        ):
+            suppressed = [p.prompt_id for p in wanted if p.kind in OPTIONAL_NUDGES]
+            wanted = [p for p in wanted if p.kind not in OPTIONAL_NUDGES]
+            await mail_outbox.mark_suppressed(self._pool, suppressed, request.recipient_email)
+        if not wanted:
+            return DeliveryResult(
+                status=DeliveryStatus.SUPPRESSED, message_id=request.message_id, suppressed_prompt_ids=suppressed
+            )
+        sent_ids = [p.prompt_id for p in wanted]
+        context = await mail_outbox.mail_context(self._pool, subject_id)
+        # Dated when this attempt was due, in cycle time (the same as real time unless a time scale is set).
+        dated = request.clock.to_cycle(activity.info().current_attempt_scheduled_time)
+        message = build_message(wanted, request.recipient_email, request.message_id, context, self._settings, dated)
+        try:
+            await send_message(self._smtp, message)
+        except PermanentRefusal as refusal:
+            await mail_outbox.mark_attempt_failed(self._pool, sent_ids, str(refusal), permanent=True)
+            return DeliveryResult(
+                status=DeliveryStatus.FAILED,
+                message_id=request.message_id,
+                suppressed_prompt_ids=suppressed,
+                error=str(refusal),
+            )
+        except Exception as error:
+            await mail_outbox.mark_attempt_failed(self._pool, sent_ids, f"{type(error).__name__}: {error}", False)
+            activity.logger.warning(
+                "mail not sent yet, will retry", extra={"prompt_ids": sent_ids, "error": str(error)}
+            )
+            raise
+        await mail_outbox.mark_sent(self._pool, sent_ids, request.message_id, request.recipient_email)
+        return DeliveryResult(
+            status=DeliveryStatus.SENT,
+            message_id=request.message_id,
+            sent_prompt_ids=sent_ids,
+            suppressed_prompt_ids=suppressed,
+        )

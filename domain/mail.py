@@ -1,0 +1,143 @@
+"""Mail rules: what a queued prompt carries, when a person may be written to, how messages are named.
+
+People get at most one email a day per cycle: prompts due for the same person merge into
+one digest, and nothing goes on weekends, in school holidays or outside working hours.
+"""
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.cycle_clock import CycleClock
+from domain.london_time import at_london, in_london
+from domain.prompts import PromptKind
+from domain.schedule import SchedulePolicy, working_moment
+from domain.school_calendar import SchoolCalendar
+from domain.stages import ContactRole, Stage
+
+MESSAGE_DOMAIN = "cis.careers-impact"
+DIGEST_NAMESPACE = uuid.UUID("a4d2c0f8-5b1e-4c7a-9e63-0f2d8b7c1e55")
+
+# Nudges a recipient may switch off; deadlines, escalations and meeting invitations always go.
+OPTIONAL_NUDGES: frozenset[PromptKind] = frozenset(
+    {PromptKind.REMINDER, PromptKind.OVERDUE, PromptKind.CHECK_IN_MISSED}
+)
+
+
+def mailbox_workflow_id(subject_id: str) -> str:
+    """One mailbox per cycle (or per peer group, for the facilitator's group prompts)."""
+    return f"mail-{subject_id}"
+
+
+class Outgoing(BaseModel):
+    """A prompt on its way to a person: what the mailbox needs to decide when, and with what, to send it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_id: str
+    cycle_id: str
+    kind: PromptKind
+    stage: Stage | None
+    recipient_role: ContactRole
+    recipient_email: str | None
+    scheduled_for: datetime
+    due: date | None
+
+
+class Readdress(BaseModel):
+    """The current address of each role: prompts not yet sent go to these people."""
+
+    model_config = ConfigDict(frozen=True)
+
+    addresses: dict[ContactRole, str]
+
+
+class MailboxInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject_id: str = Field(description="The cycle (or peer group) whose prompts this mailbox sends")
+    calendar: SchoolCalendar
+    policy: SchedulePolicy = SchedulePolicy()
+    clock: CycleClock = CycleClock()
+    escalate_to: str | None = Field(default=None, description="Who hears of an address that cannot be reached")
+    cec_email: str | None = None
+    pending: list[Outgoing] = Field(default_factory=list)
+    last_sent: dict[str, date] = Field(default_factory=dict)
+    stream_id: str | None = Field(default=None, description="Carried over continue-as-new: one stream per mailbox")
+    stream_version: int = 0
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    ALREADY_SENT = "already_sent"
+    SUPPRESSED = "suppressed"  # every prompt in it was a nudge the recipient switched off
+    FAILED = "failed"  # the address is permanently bad
+
+
+class DeliveryRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recipient_email: str
+    prompts: list[Outgoing] = Field(min_length=1)
+    message_id: str
+    clock: CycleClock = Field(description="The cycle's clock: a message is dated in cycle time")
+
+
+class DeliveryResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: DeliveryStatus
+    message_id: str
+    sent_prompt_ids: list[str] = Field(default_factory=list)
+    suppressed_prompt_ids: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+def message_id_for(prompt_ids: list[str]) -> str:
+    """Derived from the prompts it carries, so a resend after a crash is recognisably the same message."""
+    if len(prompt_ids) == 1:
+        return f"<{prompt_ids[0]}@{MESSAGE_DOMAIN}>"
+    digest = uuid.uuid5(DIGEST_NAMESPACE, "+".join(sorted(prompt_ids)))
+    return f"<digest-{digest}@{MESSAGE_DOMAIN}>"
+
+
+def sendable_from(
+    scheduled_for: datetime, last_sent: date | None, policy: SchedulePolicy, calendar: SchoolCalendar
+) -> datetime:
+    """The first moment a prompt may go: a school day in working hours, and not the day this person last got mail."""
+    moment = working_moment(scheduled_for, policy, calendar)
+    if last_sent is not None and in_london(moment).date() <= last_sent:
+        next_day = at_london(last_sent + timedelta(days=1), time(0, 0))
+        moment = working_moment(next_day, policy, calendar)
+    return moment
+
+
+def due_batches(
+    pending: list[Outgoing],
+    now: datetime,
+    last_sent: dict[str, date],
+    policy: SchedulePolicy,
+    calendar: SchoolCalendar,
+) -> dict[str, list[Outgoing]]:
+    """For each person with something sendable now: everything of theirs sendable by now, as one message."""
+    batches: dict[str, list[Outgoing]] = {}
+    for item in pending:
+        if item.recipient_email is None:
+            continue
+        moment = sendable_from(item.scheduled_for, last_sent.get(item.recipient_email), policy, calendar)
+        if moment <= now:
+            batches.setdefault(item.recipient_email, []).append(item)
+    return batches
+
+
+def next_moment(
+    pending: list[Outgoing], last_sent: dict[str, date], policy: SchedulePolicy, calendar: SchoolCalendar
+) -> datetime | None:
+    moments = [
+        sendable_from(item.scheduled_for, last_sent.get(item.recipient_email), policy, calendar)
+        for item in pending
+        if item.recipient_email is not None
+    ]
+    return min(moments) if moments else None

@@ -1,0 +1,162 @@
+"""The outbox side of delivery: claim prompts before a send, mark them after, and what a message needs to say.
+
+A send is claimed (status 'sending') before it starts and marked after the server accepted
+it, so a retried delivery of prompts already sent does nothing. The one window nothing can
+close (a crash after the server accepted and before the mark) resends the same Message-ID.
+"""
+
+from datetime import date, datetime
+
+import asyncpg
+from pydantic import BaseModel, Field
+
+from domain.events import MilestoneRecord
+from store.event_rows import EVENT_COLUMNS, stored_event
+
+DONE = ("sent", "merged", "suppressed", "failed")
+
+
+class Claim(BaseModel):
+    already_done: bool
+    message_id: str | None = None
+
+
+async def claim(pool: asyncpg.Pool, prompt_ids: list[str]) -> Claim:
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "SELECT prompt_id, status, message_id FROM prompts WHERE prompt_id = ANY($1::text[]) FOR UPDATE",
+            prompt_ids,
+        )
+        if rows and all(r["status"] in DONE for r in rows):
+            return Claim(already_done=True, message_id=rows[0]["message_id"])
+        await conn.execute(
+            "UPDATE prompts SET status = 'sending', claimed_at = now(), attempts = attempts + 1 "
+            "WHERE prompt_id = ANY($1::text[]) AND status NOT IN ('sent', 'merged', 'suppressed', 'failed')",
+            prompt_ids,
+        )
+    return Claim(already_done=False)
+
+
+async def mark_sent(pool: asyncpg.Pool, prompt_ids: list[str], message_id: str, recipient: str) -> None:
+    status = "sent" if len(prompt_ids) == 1 else "merged"
+    await pool.execute(
+        "UPDATE prompts SET status = $2, sent_at = now(), message_id = $3, sent_to = $4, last_error = NULL "
+        "WHERE prompt_id = ANY($1::text[])",
+        prompt_ids,
+        status,
+        message_id,
+        recipient,
+    )
+
+
+async def mark_attempt_failed(pool: asyncpg.Pool, prompt_ids: list[str], error: str, permanent: bool) -> None:
+    """A permanent failure ends the prompts; a passing one puts them back in the queue for the retry."""
+    await pool.execute(
+        "UPDATE prompts SET status = $2, last_error = $3 WHERE prompt_id = ANY($1::text[])",
+        prompt_ids,
+        "failed" if permanent else "queued",
+        error[:500],
+    )
+
+
+async def mark_suppressed(pool: asyncpg.Pool, prompt_ids: list[str], recipient: str) -> None:
+    await pool.execute(
+        "UPDATE prompts SET status = 'suppressed', sent_to = $2 WHERE prompt_id = ANY($1::text[])",
+        prompt_ids,
+        recipient,
+    )
+
+
+async def nudges_off(pool: asyncpg.Pool, recipient: str, cycle_id: str) -> bool:
+    off: bool | None = await pool.fetchval(
+        "SELECT nudges_off FROM mail_preferences WHERE lower(recipient_email) = lower($1) AND cycle_id = $2",
+        recipient,
+        cycle_id,
+    )
+    return bool(off)
+
+
+async def set_nudges(pool: asyncpg.Pool, recipient: str, cycle_id: str, off: bool) -> None:
+    await pool.execute(
+        """
+        INSERT INTO mail_preferences (recipient_email, cycle_id, nudges_off) VALUES (lower($1), $2, $3)
+        ON CONFLICT (recipient_email, cycle_id) DO UPDATE SET nudges_off = $3, changed_at = now()
+        """,
+        recipient,
+        cycle_id,
+        off,
+    )
+
+
+class Meeting(BaseModel):
+    starts: datetime
+    slot_starts: datetime | None = None
+    slot_ends: datetime | None = None
+    peer_group: str | None = None
+    sequence: int = 0
+
+
+class MailContext(BaseModel):
+    """What a message about one cycle says: read from the projection and the cycle's own events."""
+
+    subject_id: str
+    institution: str
+    cohort: str | None = None
+    review_type: str | None = None
+    stage: str | None = None
+    due: date | None = None
+    closing_date: date | None = None
+    milestones: list[MilestoneRecord] = Field(default_factory=list)
+    timeline_sequence: int = 0
+    meeting: Meeting | None = None
+
+
+async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
+    row = await pool.fetchrow(
+        "SELECT name, cohort, review_type, stage, due_date, closing_date FROM cycle_status WHERE cycle_id = $1",
+        subject_id,
+    )
+    if row is None:  # a peer group's own prompts, or a cycle not projected yet
+        return MailContext(subject_id=subject_id, institution=subject_id)
+    events = [
+        stored_event(r)
+        for r in await pool.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND type = ANY($2::text[]) ORDER BY position",
+            f"cycle-{subject_id}",
+            ["CycleStarted", "DeadlineExtended", "ReviewDayScheduled", "ReviewMeetingArranged"],
+        )
+    ]
+    milestones: list[MilestoneRecord] = Field(default_factory=list)
+    closing = row["closing_date"]
+    changes = 0
+    meeting: Meeting | None = None
+    meeting_changes = 0
+    for event in events:
+        if event.type in ("CycleStarted", "DeadlineExtended"):
+            milestones = [MilestoneRecord.model_validate(m) for m in event.data["milestones"]]
+            closing = date.fromisoformat(event.data["closing_date"])
+            changes += event.type == "DeadlineExtended"
+        elif event.type == "ReviewDayScheduled":
+            meeting = Meeting(starts=event.data["starts"], sequence=meeting_changes)
+            meeting_changes += 1
+        elif event.type == "ReviewMeetingArranged":
+            meeting = Meeting(
+                starts=event.data["meeting_starts"],
+                slot_starts=event.data["slot_starts"],
+                slot_ends=event.data["slot_ends"],
+                peer_group=event.data["peer_group"],
+                sequence=meeting_changes,
+            )
+            meeting_changes += 1
+    return MailContext(
+        subject_id=subject_id,
+        institution=row["name"],
+        cohort=row["cohort"],
+        review_type=row["review_type"],
+        stage=row["stage"],
+        due=row["due_date"],
+        closing_date=closing,
+        milestones=milestones,
+        timeline_sequence=changes,
+        meeting=meeting,
+    )

@@ -1,0 +1,329 @@
+"""Prompts arrive as email, against a real SMTP server run in-process (aiosmtpd): the right people, on the
+right dates and times, one message a day at most, calendar files where due, and never a message twice."""
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+
+import asyncpg
+import pytest
+from icalendar import Calendar
+from temporalio.testing import WorkflowEnvironment
+
+from domain.events import AppendRequest, EventMetadata, NewEvent, PromptIssued
+from domain.london_time import LONDON, at_london
+from domain.mail import MailboxInput, mailbox_workflow_id
+from domain.prompts import PromptKind
+from domain.requests import ExtendRequest, ReviewDayRequest
+from domain.stages import ContactRole, Stage
+from operations import cycles
+from store.event_store import EventStore
+from store.read_models import list_prompts
+from tests import factories
+from tests.cohort_time import CohortTime
+from tests.engine import LEAD, Engine, running_worker
+from tests.smtp_server import SmtpServer, attachment, dated, kinds
+from workflows.mailbox import MailboxWorkflow, outgoing_from
+
+START = date(2027, 1, 4)
+FIRST_LEADER = "careers-100001@school.example"
+LEADER = "leader@school.example"  # named at onboarding (tests/factories.py)
+HEAD = "head@school.example"
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def engine(env: WorkflowEnvironment, pool: asyncpg.Pool) -> Engine:
+    return Engine(env, pool)
+
+
+async def until(check: Callable[[], bool | Awaitable[bool]], what: str, tries: int = 300) -> None:
+    for _ in range(tries):
+        result = check()
+        if result if isinstance(result, bool) else await result:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def arrived(smtp: SmtpServer, count: int) -> Callable[[], bool]:
+    return lambda: len(smtp.inbox.messages) >= count
+
+
+async def test_a_whole_cycle_delivers_the_expected_mail(engine: Engine, smtp: SmtpServer) -> None:
+    spec = factories.cycle_spec(deliver_mail=True)
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        handle = await engine.start(spec)
+        await until(arrived(smtp, 1), "the timeline at onboarding")
+        await clock.on(START, time(10))
+        await engine.submit(spec.cycle_id, "onboarding", factories.onboarding(LEADER))
+        await clock.on(date(2027, 1, 11), time(12))
+        await until(arrived(smtp, 2), "self-evaluation opened")
+        await clock.on(date(2027, 1, 25), time(12))
+        await until(arrived(smtp, 3), "the first reminder")
+        await clock.on(date(2027, 1, 27), time(10))
+        extend = ExtendRequest(stage="self_evaluation", to=date(2027, 2, 8), reason="Ofsted visit", actor="cec")
+        await cycles.extend(engine.client, spec.cycle_id, extend)
+        await until(arrived(smtp, 4), "the new date")
+        await clock.on(date(2027, 2, 2), time(10))
+        await engine.submit(spec.cycle_id, "self-evaluation", factories.evaluation())
+        # The extension moved the review's opening to the new self-evaluation date.
+        await clock.on(date(2027, 2, 8), time(11))
+        day = ReviewDayRequest(on=date(2027, 2, 10), start=time(9, 30), actor=LEAD)
+        await cycles.schedule_review_day(engine.client, spec.cycle_id, day)
+        await clock.on(date(2027, 2, 10), time(12))
+        await engine.submit(spec.cycle_id, "review", factories.review_findings(), actor=LEAD)
+        view = await engine.view(spec.cycle_id)
+        opens = {m.stage: m.opens for m in view.milestones}
+        for stage, kind, data, actor in [
+            (Stage.REPORT, "report", factories.report("report"), LEAD),
+            (Stage.ACTION_PLANNING, "action-plan", factories.action_plan(date(2027, 7, 1)), "institution"),
+            (Stage.RE_EVALUATION, "re-evaluation", factories.evaluation(level=3), "institution"),
+        ]:
+            await clock.on(opens[stage], time(10))
+            await engine.submit(spec.cycle_id, kind, data, actor=actor)
+        await handle.result()
+        await clock.on(opens[Stage.RE_EVALUATION] + timedelta(days=3), time(12))
+        sent_by = clock.now - timedelta(days=1)
+
+        async def all_sent() -> bool:
+            rows = await list_prompts(engine.pool, spec.cycle_id)
+            return all(r.status in ("sent", "merged") for r in rows if r.scheduled_for < sent_by)
+
+        await until(all_sent, "every prompt due so far sent")
+
+    messages = smtp.inbox.messages
+    # Deliveries to different people run side by side: order the story by time, then address.
+    story = sorted((dated(m).strftime("%Y-%m-%d %H:%M"), str(m["To"]), kinds(m)) for m in messages)
+    assert story[:4] == [
+        ("2027-01-04 08:00", FIRST_LEADER, ["timeline", "stage_opened"]),
+        ("2027-01-11 08:00", LEADER, ["stage_opened"]),
+        ("2027-01-25 09:00", LEADER, ["reminder"]),
+        ("2027-01-27 10:00", LEADER, ["deadline_changed"]),
+    ]
+    assert story[4:9] == [
+        ("2027-02-01 09:00", LEADER, ["reminder"]),  # five school days before the new date
+        ("2027-02-08 08:00", LEAD, ["stage_opened"]),
+        ("2027-02-08 11:00", HEAD, ["meeting_invite"]),
+        ("2027-02-08 11:00", LEADER, ["meeting_invite"]),
+        # The lead had mail on the 8th already: the invitation waits for the next morning.
+        ("2027-02-09 08:00", LEAD, ["meeting_invite"]),
+    ]
+
+    per_person_day = Counter((str(m["To"]), dated(m).date()) for m in messages)
+    assert max(per_person_day.values()) == 1, "at most one email a day per person"
+    for message in messages:
+        when = dated(message)
+        assert factories.CALENDAR.is_school_day(when.date()) and time(8) <= when.time() < time(17), when
+        assert message.get_body(preferencelist=("plain",)) is not None
+        html = message.get_body(preferencelist=("html",))
+        assert html is not None and spec.name in html.get_content()
+        assert str(message["Subject"]).strip()
+        assert f"https://cis.example/cycles/{spec.cycle_id}" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+    rows = await list_prompts(engine.pool, spec.cycle_id)
+    delivered = [r for r in rows if r.status in ("sent", "merged")]
+    assert len(smtp.inbox.message_ids()) == len(set(smtp.inbox.message_ids()))
+    assert {r.message_id for r in delivered} == set(smtp.inbox.message_ids())
+    for row in delivered:
+        message = next(m for m in messages if str(m["Message-ID"]) == row.message_id)
+        assert str(message["To"]) == row.sent_to and row.kind in kinds(message)
+
+    # The whole timeline at onboarding; the same entries, a higher SEQUENCE, when a date moves.
+    onboarding = next(m for m in messages if "timeline" in kinds(m))
+    new_date = next(m for m in messages if "deadline_changed" in kinds(m))
+    first = Calendar.from_ical(attachment(onboarding, "timeline.ics"))
+    moved = Calendar.from_ical(attachment(new_date, "timeline.ics"))
+    before = {str(e["uid"]): e for e in first.walk("VEVENT")}
+    after = {str(e["uid"]): e for e in moved.walk("VEVENT")}
+    assert len(before) == 7 and set(before) == set(after)
+    self_evaluation = next(uid for uid in after if ".self_evaluation@" in uid)
+    assert after[self_evaluation].decoded("sequence") > before[self_evaluation].decoded("sequence")
+    assert after[self_evaluation].decoded("dtstart") == date(2027, 2, 8)
+    invite = next(m for m in messages if str(m["To"]) == HEAD)
+    meeting = Calendar.from_ical(attachment(invite, "invite.ics"))
+    assert str(meeting["method"]) == "REQUEST"
+    event = next(iter(meeting.walk("VEVENT")))
+    assert event.decoded("dtstart").astimezone(LONDON) == datetime(2027, 2, 10, 9, 30, tzinfo=LONDON)
+    assert str(event["attendee"]) == f"mailto:{HEAD}"
+
+
+# ----- the mailbox on its own: digests, quiet times, outages, restarts ----------------------------------
+
+SUBJECT = "999999-mailtest"
+
+
+async def issue(engine: Engine, prompts: list[PromptIssued], version: int) -> None:
+    """Record prompts as the cycle would, so the outbox has their rows."""
+    batch = [
+        NewEvent(
+            event_id=f"00000000-0000-4000-8000-{version + n:012d}",
+            event=p,
+            metadata=EventMetadata(actor="system", workflow_id="test", correlation_id=SUBJECT),
+        )
+        for n, p in enumerate(prompts, start=1)
+    ]
+    await EventStore(engine.pool).append(
+        AppendRequest(stream_id="test-prompts", expected_version=version, events=batch)
+    )
+
+
+def prompt(n: int, kind: PromptKind, to: str, scheduled_for: datetime) -> PromptIssued:
+    return PromptIssued(
+        cycle_id=SUBJECT,
+        at=scheduled_for,
+        prompt_id=f"p{n}",
+        kind=kind.value,
+        stage=Stage.SELF_EVALUATION,
+        recipient_role=ContactRole.CAREERS_LEADER,
+        recipient_email=to,
+        due=date(2027, 2, 19),
+        scheduled_for=scheduled_for,
+    )
+
+
+async def open_mailbox(engine: Engine, prompts: list[PromptIssued]) -> None:
+    await engine.client.start_workflow(
+        MailboxWorkflow.run,
+        MailboxInput(
+            subject_id=SUBJECT,
+            calendar=factories.CALENDAR,
+            clock=factories.REAL_SPEED.anchored(at_london(START, time(8)), datetime.now(LONDON)),
+            escalate_to="hub-lead@hub.example",
+            pending=outgoing_from(list(prompts)),
+        ),
+        id=mailbox_workflow_id(SUBJECT),
+        task_queue=engine.task_queue,
+    )
+
+
+async def test_same_day_prompts_merge_and_quiet_times_wait_for_the_next_school_day(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    saturday = at_london(date(2027, 1, 9), time(10))
+    half_term = at_london(date(2027, 2, 16), time(9))  # Tuesday of the February half-term
+    prompts = [
+        prompt(1, PromptKind.REMINDER, LEADER, at_london(date(2027, 1, 6), time(9))),
+        prompt(2, PromptKind.DEADLINE_CHANGED, LEADER, at_london(date(2027, 1, 6), time(9))),
+        prompt(3, PromptKind.STAGE_OPENED, LEADER, at_london(date(2027, 1, 6), time(9))),
+        prompt(4, PromptKind.REMINDER, HEAD, saturday),
+        prompt(5, PromptKind.REMINDER, "governor@school.example", half_term),
+        prompt(6, PromptKind.OVERDUE, "late@school.example", at_london(date(2027, 1, 7), time(18, 30))),
+    ]
+    await issue(engine, prompts, 0)
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await open_mailbox(engine, prompts)
+        await clock.on(date(2027, 1, 6), time(12))
+        await until(arrived(smtp, 1), "the digest")
+        await clock.on(date(2027, 1, 11), time(12))
+        await until(arrived(smtp, 3), "the weekend's and the evening's prompts")
+        await clock.on(date(2027, 2, 22), time(12))
+        await until(arrived(smtp, 4), "the half-term prompt")
+
+    story = {str(m["To"]): (dated(m).strftime("%a %Y-%m-%d %H:%M"), kinds(m)) for m in smtp.inbox.messages}
+    assert len(smtp.inbox.messages) == 4
+    assert story[LEADER] == ("Wed 2027-01-06 09:00", ["reminder", "deadline_changed", "stage_opened"])
+    assert story["late@school.example"] == ("Fri 2027-01-08 08:00", ["overdue"])  # after 17:00: next morning
+    assert story[HEAD] == ("Mon 2027-01-11 08:00", ["reminder"])  # Saturday: the next school day
+    assert story["governor@school.example"] == ("Mon 2027-02-22 08:00", ["reminder"])  # after half-term
+    digest = smtp.inbox.to(LEADER)[0]
+    assert "3 updates" in str(digest["Subject"])
+    assert "List-Unsubscribe" in digest  # it carries optional nudges
+    statuses = {r.prompt_id: r.status for r in await list_prompts(engine.pool, SUBJECT)}
+    assert statuses == {"p1": "merged", "p2": "merged", "p3": "merged", "p4": "sent", "p5": "sent", "p6": "sent"}
+
+
+async def test_an_smtp_outage_of_two_days_loses_nothing_and_repeats_nothing(engine: Engine, smtp: SmtpServer) -> None:
+    monday = date(2027, 1, 11)
+    prompts = [
+        prompt(1, PromptKind.STAGE_OPENED, LEADER, at_london(monday, time(9))),
+        prompt(2, PromptKind.REMINDER, HEAD, at_london(monday, time(9))),
+        prompt(3, PromptKind.ESCALATION, "hub-lead@hub.example", at_london(monday + timedelta(days=1), time(9))),
+    ]
+    await issue(engine, prompts, 0)
+    clock = CohortTime(engine.env, START)
+    smtp.stop()  # down from Sunday to Wednesday morning
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await open_mailbox(engine, prompts)
+        await clock.on(monday, time(12))
+        await clock.on(monday + timedelta(days=1), time(12))
+
+        async def still_queued() -> bool:
+            rows = await list_prompts(engine.pool, SUBJECT)
+            return all(r.status == "queued" and r.attempts >= 1 for r in rows)
+
+        await until(still_queued, "attempts made and failed while the server is down")
+        await clock.on(monday + timedelta(days=2), time(9))
+        smtp.start()
+        await clock.on(monday + timedelta(days=2), time(12))
+        await until(arrived(smtp, 3), "every prompt after the server came back")
+        await clock.on(monday + timedelta(days=5), time(12))
+
+    assert sorted(smtp.inbox.message_ids()) == sorted(f"<p{n}@cis.careers-impact>" for n in (1, 2, 3))
+    assert all(dated(m).date() == monday + timedelta(days=2) for m in smtp.inbox.messages)
+    rows = await list_prompts(engine.pool, SUBJECT)
+    assert all(r.status == "sent" and r.attempts > 1 for r in rows)
+
+
+async def test_a_worker_killed_after_or_before_a_send_neither_repeats_nor_loses_it(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    monday = date(2027, 1, 11)
+    first = prompt(1, PromptKind.STAGE_OPENED, LEADER, at_london(monday, time(9)))
+    second = prompt(2, PromptKind.REMINDER, LEADER, at_london(monday + timedelta(days=1), time(9)))
+    await issue(engine, [first, second], 0)
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, cache=False, smtp_port=smtp.port):
+        await open_mailbox(engine, [first, second])
+        await clock.on(monday, time(12))
+        await until(arrived(smtp, 1), "the first prompt")
+
+        async def recorded() -> bool:
+            return any(r.prompt_id == "p1" and r.status == "sent" for r in await list_prompts(engine.pool, SUBJECT))
+
+        await until(recorded, "the first prompt recorded as sent")
+        smtp.inbox.busy = True  # the second prompt's send will fail for now...
+        await clock.on(monday + timedelta(days=1), time(9, 30))
+
+        async def attempted() -> bool:
+            rows = await list_prompts(engine.pool, SUBJECT)
+            return any(r.prompt_id == "p2" and r.attempts >= 1 for r in rows)
+
+        await until(attempted, "the second prompt attempted")
+    # ...and the worker dies with it unsent. A new worker takes over.
+    smtp.inbox.busy = False
+    async with running_worker(engine.client, engine.pool, engine.task_queue, cache=False, smtp_port=smtp.port):
+        await clock.on(monday + timedelta(days=1), time(12))
+        await until(arrived(smtp, 2), "the second prompt after the restart")
+        await clock.on(monday + timedelta(days=4), time(12))
+
+    assert Counter(smtp.inbox.message_ids()) == {"<p1@cis.careers-impact>": 1, "<p2@cis.careers-impact>": 1}
+
+
+async def test_a_permanently_refused_address_is_recorded_and_the_facilitator_told(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    monday = date(2027, 1, 11)
+    bad = prompt(1, PromptKind.STAGE_OPENED, "nobody@school.example", at_london(monday, time(9)))
+    await issue(engine, [bad], 0)
+    smtp.inbox.refused_addresses.add("nobody@school.example")
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await open_mailbox(engine, [bad])
+        await clock.on(monday, time(12))
+        await until(arrived(smtp, 1), "the facilitator's notice")
+
+    notice = smtp.inbox.messages[0]
+    assert str(notice["To"]) == "hub-lead@hub.example" and kinds(notice) == ["delivery_failed"]
+    rows = {r.prompt_id: r for r in await list_prompts(engine.pool, SUBJECT)}
+    assert rows["p1"].status == "failed" and "550" in (rows["p1"].last_error or "")
