@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.event_recording import EventRecorder
+from activities.facilitator_digest import WeeklyDigests
 from activities.mail_delivery import MailDelivery, SmtpSettings
 from activities.mail_message import MailSettings
 from activities.peer_group_joining import PeerGroupJoiner
@@ -28,8 +29,15 @@ from workflows.follow_up import FollowUpWorkflow
 from workflows.mailbox import MailboxWorkflow
 from workflows.peer_group import PeerGroupWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
+from workflows.weekly_digest import WeeklyDigestWorkflow
 
-WORKFLOWS: Sequence[type] = (ReviewCycleWorkflow, FollowUpWorkflow, PeerGroupWorkflow, MailboxWorkflow)
+WORKFLOWS: Sequence[type] = (
+    ReviewCycleWorkflow,
+    FollowUpWorkflow,
+    PeerGroupWorkflow,
+    MailboxWorkflow,
+    WeeklyDigestWorkflow,
+)
 
 # Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
 PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain")
@@ -95,6 +103,7 @@ def build_worker(
     activities: list[Callable[..., Any]] = [recorder.record_events, PeerGroupJoiner(client).join_peer_group]
     if smtp is not None and mail is not None:
         activities.append(MailDelivery(pool, smtp, mail).deliver_mail)
+        activities.append(WeeklyDigests(pool, smtp, mail).send_weekly_digests)
     return Worker(
         client,
         task_queue=task_queue,

@@ -1,11 +1,9 @@
 """Turning prompts into one email: plain text and HTML from the Jinja2 template of each prompt's kind,
 with the calendar files the prompts call for. Several prompts make a digest with a section each."""
 
-import hmac
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +12,11 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from domain.london_time import in_london
-from domain.mail import OPTIONAL_NUDGES, Outgoing
+from domain.mail import OPTIONAL_NUDGES, Outgoing, optout_token
 from domain.prompts import PromptKind
 from domain.stages import Stage
 from domain.timeline_ics import meeting_invitation, timeline_calendar
+from store.facilitator_digest import FacilitatorDigest
 from store.mail_outbox import MailContext
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "content" / "mail"
@@ -43,10 +42,6 @@ class Attachment(BaseModel):
     filename: str
     content: bytes
     method: str  # PUBLISH | REQUEST
-
-
-def optout_token(secret: str, recipient: str, cycle_id: str) -> str:
-    return hmac.new(secret.encode(), f"{recipient.lower()}|{cycle_id}".encode(), sha256).hexdigest()[:32]
 
 
 def optout_link(settings: MailSettings, recipient: str, cycle_id: str) -> str:
@@ -101,8 +96,20 @@ def _section(prompt: Outgoing, context: MailContext, settings: MailSettings, htm
     link = f"{settings.public_url.rstrip('/')}/cycles/{context.subject_id}"
     section: dict[str, Any] = {**rendered, "link": link}
     if html:
-        section["paragraphs"] = [Markup(p.strip()) for p in rendered["body"].split("\n\n") if p.strip()]
+        section["blocks"] = _html_blocks(rendered["body"])
     return section
+
+
+def _html_blocks(body: str) -> list[tuple[str, list[Markup]]]:
+    """Paragraphs, and runs of '- ' lines as lists (the text is already escaped by the HTML environment)."""
+    blocks: list[tuple[str, list[Markup]]] = []
+    for paragraph in (p.strip() for p in body.split("\n\n")):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        if lines and all(line.startswith("- ") for line in lines):
+            blocks.append(("ul", [Markup(line[2:]) for line in lines]))
+        elif paragraph:
+            blocks.append(("p", [Markup(paragraph)]))
+    return blocks
 
 
 def _attachments(
@@ -141,6 +148,54 @@ def _attachments(
     return files
 
 
+def _envelope(subject: str, recipient: str, message_id: str, settings: MailSettings, dated: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = recipient
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(in_london(dated))
+    return message
+
+
+def build_weekly_digest(
+    digest: FacilitatorDigest, message_id: str, settings: MailSettings, dated: datetime
+) -> EmailMessage:
+    """A facilitator's week in one message: their overdue and stalled institutions."""
+    lines = [
+        {
+            "institution": line.institution,
+            "stage_label": Stage(line.stage).label if line.stage else "Not started",
+            "overdue": line.overdue,
+            "due": _long(line.due),
+            "stalled_actions": line.stalled_actions,
+        }
+        for line in digest.lines
+    ]
+    link = f"{settings.public_url.rstrip('/')}/dashboard"
+    sections = []
+    for html in (False, True):
+        template = (_HTML if html else _TEXT).get_template("weekly_digest.j2")
+        rendered = {
+            name: "".join(block(template.new_context({"lines": lines}))).strip()
+            for name, block in template.blocks.items()
+        }
+        section: dict[str, Any] = {**rendered, "link": link}
+        if html:
+            section["blocks"] = _html_blocks(rendered["body"])
+        sections.append(section)
+    message = _envelope(sections[0]["subject"], digest.facilitator_email, message_id, settings, dated)
+    message["X-CIS-Prompt-Kinds"] = "weekly_digest"
+    message.set_content(_TEXT.get_template("_layout.txt.j2").render(sections=[sections[0]], optout_link=None))
+    message.add_alternative(
+        _HTML.get_template("_layout.html.j2").render(
+            sections=[sections[1]], optout_link=None, subject=sections[0]["subject"]
+        ),
+        subtype="html",
+    )
+    return message
+
+
 def build_message(
     prompts: list[Outgoing],
     recipient: str,
@@ -157,12 +212,7 @@ def build_message(
         subject = f"{len(prompts)} updates on the Careers Impact review for {context.institution}"
     nudging = any(p.kind in OPTIONAL_NUDGES for p in prompts)
     link = optout_link(settings, recipient, context.subject_id) if nudging else None
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.mail_from
-    message["To"] = recipient
-    message["Message-ID"] = message_id
-    message["Date"] = format_datetime(in_london(dated))
+    message = _envelope(subject, recipient, message_id, settings, dated)
     message["X-CIS-Prompt-Ids"] = ",".join(p.prompt_id for p in prompts)
     message["X-CIS-Prompt-Kinds"] = ",".join(p.kind.value for p in prompts)
     if link:

@@ -10,8 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, run
-from cli.spec_builder import SpecContext, specs_from_roster
+from cli.spec_builder import PolicyFileError, SpecContext, read_reminder_policy, specs_from_roster
 from domain.roster import RosterReport, parse_roster, roster_template
+from domain.schedule import ReminderPolicy
 from operations.cohorts import LaunchOutcome, launch_cohort
 from store.cohort_summary import GroupCount, cohort_summary
 
@@ -35,6 +36,12 @@ def _read_roster(path: Path) -> RosterReport:
     return parse_roster(text)
 
 
+@cohort_app.command("policy")
+def policy_template() -> None:
+    """Print the default reminder policy as JSON: edit it and pass it to `cis cohort launch --policy`."""
+    typer.echo(ReminderPolicy().model_dump_json(indent=2))
+
+
 @cohort_app.command("launch")
 def launch(
     roster: Annotated[Path, typer.Argument(help="Roster CSV (see `cis cohort template`)")],
@@ -45,6 +52,9 @@ def launch(
         bool, typer.Option("--skip-invalid", help="Launch the valid rows and list the skipped ones")
     ] = False,
     concurrency: Annotated[int, typer.Option(help="Cycles started at once", min=1, max=500)] = 32,
+    policy: Annotated[
+        Path | None, typer.Option(help="Reminder policy JSON for this cohort (see `cis cohort policy`)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the launch report as JSON")] = False,
 ) -> None:
     """Start one cycle per roster row; a second launch starts only what is missing."""
@@ -62,11 +72,16 @@ def launch(
         start_date = date.fromisoformat(start) if start else None
     except ValueError:
         fail(f"--start: {start!r} is not a date (use YYYY-MM-DD)")
+    try:
+        reminders = read_reminder_policy(policy) if policy else None
+    except PolicyFileError as error:
+        fail(f"--policy: {error}")
 
     async def body() -> None:
         async with connected(need_database=False) as conn:
             scale = time_scale if time_scale is not None else conn.stack.time_scale
-            specs = specs_from_roster(SpecContext(conn.settings), report.rows, cohort, start_date, scale)
+            context = SpecContext(conn.settings)
+            specs = specs_from_roster(context, report.rows, cohort, start_date, scale, reminders)
             with Progress(
                 TextColumn("launching"),
                 BarColumn(),

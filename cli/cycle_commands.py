@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, read_json_file, run
-from cli.spec_builder import SpecContext, build_spec
+from cli.spec_builder import PolicyFileError, SpecContext, build_spec, read_reminder_policy
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
 from domain.requests import ExtendRequest, ReassignRequest, WithdrawRequest
@@ -44,8 +44,13 @@ def start(
     time_scale: Annotated[
         float | None, typer.Option(help="Seconds of real time per week of cycle time (default: the stack's)")
     ] = None,
+    policy: Annotated[Path | None, typer.Option(help="Reminder policy JSON (see `cis cohort policy`)")] = None,
 ) -> None:
     """Start one institution's review cycle; prints the cycle id."""
+    try:
+        reminders = read_reminder_policy(policy) if policy else None
+    except PolicyFileError as error:
+        fail(f"--policy: {error}")
 
     async def body() -> None:
         async with connected(need_database=False) as conn:
@@ -63,6 +68,7 @@ def start(
                 review_lead_email=review_lead,
                 peer_group=peer_group,
                 time_scale=time_scale if time_scale is not None else conn.stack.time_scale,
+                reminders=reminders,
             )
             result = await cycles.start_cycle(conn.client, spec, conn.settings.task_queue)
             if not result.started:

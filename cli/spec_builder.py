@@ -1,6 +1,8 @@
 """Turn command-line choices and settings into a CycleSpec: the model, calendar and clock to use."""
 
+import json
 from datetime import date, datetime
+from pathlib import Path
 
 from content.calendar_catalog import default_calendar, load_calendar_file
 from content.model_catalog import model_for
@@ -8,7 +10,9 @@ from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.london_time import LONDON
 from domain.maturity_model import MaturityModel
+from domain.refusals import Refusal, parse_as
 from domain.roster import RosterRow
+from domain.schedule import ReminderPolicy, SchedulePolicy
 from domain.school_calendar import SchoolCalendar
 from domain.stages import ModelVariant, Phase, ReviewType
 from settings import Settings
@@ -50,8 +54,10 @@ def build_spec(
     careers_hub: str | None = None,
     trust: str | None = None,
     peer_group: str | None = None,
+    reminders: ReminderPolicy | None = None,
 ) -> CycleSpec:
     settings, calendar = context.settings, context.calendar
+    policy = SchedulePolicy(reminders=reminders) if reminders is not None else SchedulePolicy()
     start = start_date or calendar.next_school_day(datetime.now(LONDON).date())
     return CycleSpec(
         urn=urn,
@@ -70,13 +76,35 @@ def build_spec(
         cec_email=settings.cec_email,
         model=context.model(phase.model_variant),
         calendar=calendar,
+        policy=policy,
         clock=CycleClock(seconds_per_week=time_scale),
         search_attributes=settings.search_attributes,
     )
 
 
+def read_reminder_policy(path: Path) -> ReminderPolicy:
+    """A cohort's reminder policy from a JSON file (`cis cohort policy` prints the default to start from)."""
+    try:
+        return parse_as(ReminderPolicy, json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise PolicyFileError(f"{path}: no such file") from None
+    except json.JSONDecodeError as error:
+        raise PolicyFileError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from None
+    except Refusal as refusal:
+        raise PolicyFileError(f"{path}: {refusal}") from None
+
+
+class PolicyFileError(ValueError):
+    pass
+
+
 def specs_from_roster(
-    context: SpecContext, rows: list[RosterRow], cohort: str, start_date: date | None, time_scale: float | None
+    context: SpecContext,
+    rows: list[RosterRow],
+    cohort: str,
+    start_date: date | None,
+    time_scale: float | None,
+    reminders: ReminderPolicy | None = None,
 ) -> list[CycleSpec]:
     return [
         build_spec(
@@ -94,6 +122,7 @@ def specs_from_roster(
             careers_hub=row.careers_hub,
             trust=row.trust,
             peer_group=row.peer_group,
+            reminders=reminders,
         )
         for row in rows
     ]

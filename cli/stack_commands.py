@@ -9,6 +9,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 
 from cli.runtime import run, settings_for, temporal_client
+from cli.spec_builder import calendar_from
+from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, resolve
 from stack.dev_stack import running_stack
@@ -70,7 +72,7 @@ def web(
     configure_logging(settings.log_level)
 
     async def body() -> None:
-        async with serving_web(resolve(settings), host, port) as url:
+        async with serving_web(resolve(settings), settings.secret(), host, port) as url:
             typer.echo(f"web app on {url}")
             await wait_for_stop()
 
@@ -107,5 +109,7 @@ def setup() -> None:
                 AddSearchAttributesRequest(namespace=settings.namespace, search_attributes=missing)
             )
         typer.echo(f"search attributes registered: {', '.join(missing) or 'all present'}")
+        await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), settings.time_scale)
+        typer.echo("facilitators' weekly digest: running")
 
     run(body)

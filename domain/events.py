@@ -353,6 +353,7 @@ class PromptSent(_Event):
     prompt_ids: list[str]
     recipient_email: str
     message_id: str
+    digest: bool = Field(default=False, description="Went out in a digest with other news")
 
 
 class PromptSuppressed(_Event):

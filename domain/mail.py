@@ -4,9 +4,11 @@ People get at most one email a day per cycle: prompts due for the same person me
 one digest, and nothing goes on weekends, in school holidays or outside working hours.
 """
 
+import hmac
 import uuid
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from hashlib import sha256
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,6 +95,23 @@ class DeliveryResult(BaseModel):
     sent_prompt_ids: list[str] = Field(default_factory=list)
     suppressed_prompt_ids: list[str] = Field(default_factory=list)
     error: str | None = None
+
+
+# A facilitator hears of overdue and stalled institutions once a week (workflows/weekly_digest.py).
+WEEKLY_DIGEST_KINDS: frozenset[PromptKind] = frozenset({PromptKind.ESCALATION, PromptKind.ACTION_STALLED})
+
+
+def held_for_weekly_digest(prompt: "Outgoing") -> bool:
+    return prompt.recipient_role is ContactRole.FACILITATOR and prompt.kind in WEEKLY_DIGEST_KINDS
+
+
+def optout_token(secret: str, recipient: str, cycle_id: str) -> str:
+    """Signs an opt-out link so that only the person it was sent to can use it."""
+    return hmac.new(secret.encode(), f"{recipient.lower()}|{cycle_id}".encode(), sha256).hexdigest()[:32]
+
+
+def optout_token_valid(secret: str, recipient: str, cycle_id: str, token: str) -> bool:
+    return hmac.compare_digest(optout_token(secret, recipient, cycle_id), token)
 
 
 def message_id_for(prompt_ids: list[str]) -> str:

@@ -101,8 +101,10 @@ def prompt_events(
     scheduled_for: datetime,
     due: date | None,
     key: str,
+    roles: tuple[ContactRole, ...] | None = None,
 ) -> list[PromptIssued]:
-    """One PromptIssued per person the routing table names (and the directory can address)."""
+    """One PromptIssued per person the routing table (or `roles`, when a policy says) names and the directory
+    can address."""
     return [
         PromptIssued(
             cycle_id=cycle_id,
@@ -115,5 +117,5 @@ def prompt_events(
             due=due,
             scheduled_for=scheduled_for,
         )
-        for role, email in directory.route(recipients_for(kind, stage, review_type))
+        for role, email in directory.route(roles or recipients_for(kind, stage, review_type))
     ]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.london_time import at_london, in_london
 from domain.school_calendar import SchoolCalendar
-from domain.stages import STAGE_ORDER, Stage
+from domain.stages import STAGE_ORDER, ContactRole, Stage
 
 
 class StagePlan(BaseModel):
@@ -37,7 +37,10 @@ class ReminderPolicy(BaseModel):
     overdue_reminder_school_days: tuple[int, ...] = Field(
         default=(1, 6), description="Nudges to the institution after the due date"
     )
-    escalate_after_school_days: int = Field(default=3, ge=1, description="Escalation to the facilitator")
+    escalate_after_school_days: int = Field(default=3, ge=1, description="When an overdue stage escalates")
+    escalate_to: tuple[ContactRole, ...] = Field(
+        default=(ContactRole.FACILITATOR,), min_length=1, description="Who hears of it (CEC when none has an address)"
+    )
 
 
 class SchedulePolicy(BaseModel):

@@ -73,4 +73,8 @@ def resolve(settings: Settings) -> StackAddresses:
         temporal_ui_url=stack.temporal_ui_url if stack else None,
         web_url=stack.web_url if stack else None,
         time_scale=settings.time_scale if settings.time_scale is not None else (stack.time_scale if stack else None),
+        smtp_address=f"{settings.smtp_host}:{settings.smtp_port}"
+        if settings.smtp_host
+        else (stack.smtp_address if stack else None),
+        mail_dir=None if settings.smtp_host else (stack.mail_dir if stack else None),
     )

@@ -13,6 +13,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.mail_delivery import SmtpSettings
+from content.calendar_catalog import default_calendar, load_calendar_file
+from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
 from stack.embedded import EmbeddedPostgres, TemporalDevServer, free_port
@@ -82,11 +84,15 @@ async def running_stack(
             mail_dir=mail_dir,
         )
         if with_web:
-            web_url = await stack.enter_async_context(serving_web(addresses, "127.0.0.1", free_port(web_port)))
+            web_url = await stack.enter_async_context(
+                serving_web(addresses, settings.secret(), "127.0.0.1", free_port(web_port))
+            )
             addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
         if with_worker:
             worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail_settings(settings))
             await stack.enter_async_context(worker)
+            calendar = load_calendar_file(settings.calendar_file) if settings.calendar_file else default_calendar()
+            await ensure_weekly_digest(client, settings.task_queue, calendar, time_scale)
         yield RunningStack(addresses, client, pool, data_dir)

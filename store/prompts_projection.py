@@ -16,7 +16,7 @@ DELIVERY_COLUMNS = ("status", "claimed_at", "sent_at", "attempts", "last_error",
 async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
     if isinstance(event, PromptSent):
         # A digest's prompts are 'merged': they went out together in one message.
-        status = "sent" if len(event.prompt_ids) == 1 else "merged"
+        status = "merged" if event.digest or len(event.prompt_ids) > 1 else "sent"
         await conn.execute(
             "UPDATE prompts SET status = $2, sent_at = coalesce(sent_at, $3), message_id = $4, sent_to = $5 "
             "WHERE prompt_id = ANY($1::text[])",

@@ -238,6 +238,16 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     trail = json.loads(stack.cis("events", cycle_id, "--json").stdout)
     assert trail[0]["type"] == "CycleStarted" and any(e["type"] == "CycleCompleted" for e in trail)
 
+    # Its prompts went out as email to the local catcher: `cis prompts` says so, `cis mail` shows them.
+    prompts = json.loads(stack.cis("prompts", cycle_id, "--json").stdout)
+    assert {p["status"] for p in prompts} <= {"queued", "sending", "sent", "merged"}
+    assert any(p["status"] in ("sent", "merged") for p in prompts)
+    caught = json.loads(stack.cis("mail", "--json").stdout)
+    first = next(m for m in caught if "timeline" in m["kinds"])
+    assert first["to"] == "leader@riverside.example"
+    sent_ids = {p["message_id"] for p in prompts if p["message_id"]}
+    assert sent_ids <= {m["message_id"] for m in caught}
+
 
 def test_cis_cohort_launches_a_roster_once_and_refuses_a_bad_one(stack: Stack, tmp_path: Path) -> None:
     template = stack.cis("cohort", "template").stdout

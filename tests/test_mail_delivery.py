@@ -7,29 +7,34 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 
 import asyncpg
+import httpx
 import pytest
 from icalendar import Calendar
 from temporalio.testing import WorkflowEnvironment
 
 from domain.events import AppendRequest, EventMetadata, NewEvent, PromptIssued
 from domain.london_time import LONDON, at_london
-from domain.mail import MailboxInput, mailbox_workflow_id
+from domain.mail import MailboxInput, Readdress, mailbox_workflow_id
 from domain.prompts import PromptKind
 from domain.requests import ExtendRequest, ReviewDayRequest
 from domain.stages import ContactRole, Stage
 from operations import cycles
+from stack.addresses import StackAddresses
 from store.event_store import EventStore
 from store.read_models import list_prompts
 from tests import factories
 from tests.cohort_time import CohortTime
-from tests.engine import LEAD, Engine, running_worker
+from tests.engine import LEAD, MAIL, Engine, running_worker
 from tests.smtp_server import SmtpServer, attachment, dated, kinds
+from web.app import create_app
 from workflows.mailbox import MailboxWorkflow, outgoing_from
+from workflows.weekly_digest import WEEKLY_DIGEST_ID, WeeklyDigestInput, WeeklyDigestWorkflow
 
 START = date(2027, 1, 4)
 FIRST_LEADER = "careers-100001@school.example"
 LEADER = "leader@school.example"  # named at onboarding (tests/factories.py)
 HEAD = "head@school.example"
+FACILITATOR = "hub-lead@hub.example"
 
 
 @pytest.fixture
@@ -327,3 +332,101 @@ async def test_a_permanently_refused_address_is_recorded_and_the_facilitator_tol
     assert str(notice["To"]) == "hub-lead@hub.example" and kinds(notice) == ["delivery_failed"]
     rows = {r.prompt_id: r for r in await list_prompts(engine.pool, SUBJECT)}
     assert rows["p1"].status == "failed" and "550" in (rows["p1"].last_error or "")
+
+
+async def test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escalation(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    never = factories.cycle_spec(urn="100050", deliver_mail=True)
+    prompt_one = factories.cycle_spec(urn="100051", deliver_mail=True)
+    clock = CohortTime(engine.env, START)
+    digest_clock = factories.REAL_SPEED.anchored(at_london(START, time(8)), datetime.now(LONDON))
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await engine.start(never)
+        await engine.start(prompt_one)
+        await engine.client.start_workflow(
+            WeeklyDigestWorkflow.run,
+            WeeklyDigestInput(calendar=factories.CALENDAR, clock=digest_clock),
+            id=WEEKLY_DIGEST_ID,
+            task_queue=engine.task_queue,
+        )
+        await clock.on(START, time(10))
+        await engine.submit(prompt_one.cycle_id, "onboarding", factories.onboarding())
+        await clock.on(date(2027, 1, 15), time(12))
+
+        async def escalated() -> bool:
+            rows = await list_prompts(engine.pool, never.cycle_id)
+            return any(r.kind == "escalation" for r in rows)
+
+        await until(escalated, "the escalation")
+        assert not smtp.inbox.to(FACILITATOR), "no email per escalation"
+        await clock.on(date(2027, 1, 18), time(12))
+        await until(lambda: bool(smtp.inbox.to(FACILITATOR)), "the weekly digest")
+        await clock.on(date(2027, 1, 19), time(12))
+
+    digests = smtp.inbox.to(FACILITATOR)
+    assert len(digests) == 1
+    digest = digests[0]
+    assert dated(digest).strftime("%a %Y-%m-%d %H:%M") == "Mon 2027-01-18 08:00"
+    text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert never.name in text and "overdue since Monday 11 January 2027" in text
+    assert prompt_one.name not in text
+    html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"<li>{never.name}: Onboarding, overdue since" in html
+    escalation = next(r for r in await list_prompts(engine.pool, never.cycle_id) if r.kind == "escalation")
+    assert escalation.status == "merged" and escalation.message_id == str(digest["Message-ID"])
+
+
+async def test_a_recipient_can_switch_off_optional_nudges_but_not_deadlines(engine: Engine, smtp: SmtpServer) -> None:
+    monday = date(2027, 1, 11)
+    tuesday = monday + timedelta(days=1)
+    prompts = [
+        prompt(1, PromptKind.REMINDER, LEADER, at_london(monday, time(9))),
+        prompt(2, PromptKind.REMINDER, LEADER, at_london(tuesday, time(9))),
+        prompt(3, PromptKind.DEADLINE_CHANGED, LEADER, at_london(tuesday, time(9))),
+    ]
+    await issue(engine, prompts, 0)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), MAIL.secret)
+    app.state.pool = engine.pool  # the routes under test read only the database
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await open_mailbox(engine, prompts)
+        await clock.on(monday, time(12))
+        await until(arrived(smtp, 1), "the first reminder")
+        link = str(smtp.inbox.messages[0]["List-Unsubscribe"]).strip("<>")
+        assert link in smtp.inbox.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        path = link.removeprefix("https://cis.example")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://cis.example") as web:
+            assert (await web.get(path.replace("token=", "token=0"))).status_code == 404
+            asked = await web.get(path)
+            assert asked.status_code == 200 and "Switch off optional reminders" in asked.text
+            query = dict(httpx.URL(link).params)
+            done = await web.post("/mail/nudges-off", data=query)
+            assert done.status_code == 200 and "no more optional reminders" in done.text
+        await clock.on(tuesday, time(12))
+        await until(arrived(smtp, 2), "Tuesday's mail")
+
+    tuesday_mail = smtp.inbox.messages[1]
+    assert kinds(tuesday_mail) == ["deadline_changed"]  # the reminder was dropped, the new date was not
+    statuses = {r.prompt_id: r.status for r in await list_prompts(engine.pool, SUBJECT)}
+    assert statuses == {"p1": "sent", "p2": "suppressed", "p3": "sent"}
+
+
+async def test_a_contact_change_applies_to_prompts_not_yet_sent(engine: Engine, smtp: SmtpServer) -> None:
+    tuesday = date(2027, 1, 12)
+    waiting = prompt(1, PromptKind.REMINDER, LEADER, at_london(tuesday, time(9)))
+    await issue(engine, [waiting], 0)
+    clock = CohortTime(engine.env, START)
+    async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
+        await open_mailbox(engine, [waiting])
+        await clock.on(date(2027, 1, 11), time(12))
+        handle = engine.client.get_workflow_handle_for(MailboxWorkflow.run, mailbox_workflow_id(SUBJECT))
+        await handle.signal(
+            MailboxWorkflow.readdress, Readdress(addresses={ContactRole.CAREERS_LEADER: "new@school.example"})
+        )
+        await clock.on(tuesday, time(12))
+        await until(arrived(smtp, 1), "the reminder")
+
+    assert [str(m["To"]) for m in smtp.inbox.messages] == ["new@school.example"]
+    row = (await list_prompts(engine.pool, SUBJECT))[0]
+    assert row.recipient_email == LEADER and row.sent_to == "new@school.example"

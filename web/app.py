@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from stack.addresses import StackAddresses
 from store.database import create_pool
+from web.mail_preferences import mail_preferences_router
 
 
 class Health(BaseModel):
@@ -27,7 +28,7 @@ class Health(BaseModel):
         return self.database and self.temporal
 
 
-def create_app(stack: StackAddresses) -> FastAPI:
+def create_app(stack: StackAddresses, secret: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(stack.database_url, max_size=5)
@@ -38,6 +39,7 @@ def create_app(stack: StackAddresses) -> FastAPI:
         await app.state.pool.close()
 
     app = FastAPI(title="Careers Impact System", lifespan=lifespan)
+    app.include_router(mail_preferences_router(secret))
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:

@@ -25,6 +25,7 @@ from domain.mail import (
     Outgoing,
     Readdress,
     due_batches,
+    held_for_weekly_digest,
     mailbox_workflow_id,
     message_id_for,
     next_moment,
@@ -93,7 +94,9 @@ class MailboxWorkflow:
     def post(self, prompts: list[Outgoing]) -> None:
         known = {p.prompt_id for p in self._pending}
         # Unaddressed prompts (nobody known for the role, not even CEC) stay on record but cannot be sent.
-        self._pending += [p for p in prompts if p.prompt_id not in known and p.recipient_email]
+        self._pending += [
+            p for p in prompts if p.prompt_id not in known and p.recipient_email and not held_for_weekly_digest(p)
+        ]
         self._changes += 1
 
     @workflow.signal

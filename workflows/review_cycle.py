@@ -69,7 +69,7 @@ from domain.peer_group import (
     PeerFindings,
     peer_group_workflow_id,
 )
-from domain.prompts import PromptKind, prompt_events, recipients_for
+from domain.prompts import PromptKind, prompt_events
 from domain.recipients import Directory
 from domain.requests import (
     ContactsRequest,
@@ -281,11 +281,11 @@ class ReviewCycleWorkflow:
                 stage=stage,
                 reason=f"{stage.label} was due on {milestone.due.isoformat()} and has not been submitted",
                 school_days_overdue=days,
-                recipient_role=self._directory.route(recipients_for(PromptKind.ESCALATION, stage, self._review_type))[
-                    0
-                ][0],
+                recipient_role=self._directory.route(self._spec.policy.reminders.escalate_to)[0][0],
             )
-            prompts = self._prompts_for(PromptKind.ESCALATION, stage, alarm.moment, milestone.due)
+            prompts = self._prompts_for(
+                PromptKind.ESCALATION, stage, alarm.moment, milestone.due, roles=self._spec.policy.reminders.escalate_to
+            )
             await self._log.record([event, *prompts], causation=alarm.key)
 
     async def _open(self, stage: Stage) -> None:
@@ -354,7 +354,13 @@ class ReviewCycleWorkflow:
     # ----- prompts and events ---------------------------------------------------------------------
 
     def _prompts_for(
-        self, kind: PromptKind, stage: Stage | None, when: datetime, due: date | None, key: str | None = None
+        self,
+        kind: PromptKind,
+        stage: Stage | None,
+        when: datetime,
+        due: date | None,
+        key: str | None = None,
+        roles: tuple[ContactRole, ...] | None = None,
     ) -> list[DomainEvent]:
         key = key or f"{stage}:{when.isoformat()}"
         prompts: list[DomainEvent] = list(
@@ -369,6 +375,7 @@ class ReviewCycleWorkflow:
                 scheduled_for=when,
                 due=due,
                 key=key,
+                roles=roles,
             )
         )
         self._prompts += len(prompts)

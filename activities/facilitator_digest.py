@@ -1,0 +1,53 @@
+"""The activity that sends each facilitator their weekly digest, once per week whatever the retries."""
+
+import uuid
+from datetime import date, datetime
+
+import asyncpg
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.mail_delivery import SmtpSettings, send_message
+from activities.mail_message import MailSettings, build_weekly_digest
+from domain.mail import MESSAGE_DOMAIN
+from store import facilitator_digest
+
+SEND_WEEKLY_DIGESTS = "send_weekly_digests"
+WEEKLY_NAMESPACE = uuid.UUID("3c9e0d5a-7f41-4b8e-a2d6-5e1f0c9b8a77")
+
+
+class DigestRun(BaseModel):
+    week_of: date
+    dated: datetime
+
+
+class DigestSent(BaseModel):
+    facilitator_email: str
+    message_id: str
+    held_prompt_ids: dict[str, list[str]]
+
+
+class WeeklyDigests:
+    def __init__(self, pool: asyncpg.Pool, smtp: SmtpSettings, settings: MailSettings) -> None:
+        self._pool = pool
+        self._smtp = smtp
+        self._settings = settings
+
+    @activity.defn(name=SEND_WEEKLY_DIGESTS)
+    async def send_weekly_digests(self, run: DigestRun) -> list[DigestSent]:
+        sent = []
+        for digest in await facilitator_digest.facilitator_digests(self._pool):
+            email = digest.facilitator_email
+            if not digest.lines and not digest.held_prompt_ids:
+                continue
+            if await facilitator_digest.already_sent(self._pool, email, run.week_of):
+                continue
+            message_id = f"<weekly-{uuid.uuid5(WEEKLY_NAMESPACE, f'{email}/{run.week_of}')}@{MESSAGE_DOMAIN}>"
+            await send_message(self._smtp, build_weekly_digest(digest, message_id, self._settings, run.dated))
+            await facilitator_digest.mark_digest_sent(
+                self._pool, email, run.week_of, message_id, digest.held_prompt_ids
+            )
+            sent.append(
+                DigestSent(facilitator_email=email, message_id=message_id, held_prompt_ids=digest.held_prompt_ids)
+            )
+        return sent

@@ -1,0 +1,94 @@
+"""What a facilitator's weekly digest lists: their institutions that are overdue or have stalled actions,
+and the escalation and stalled-action prompts held back for the digest instead of sent one by one."""
+
+from datetime import date
+
+import asyncpg
+from pydantic import BaseModel
+
+from domain.mail import WEEKLY_DIGEST_KINDS
+
+HELD_KINDS = tuple(kind.value for kind in WEEKLY_DIGEST_KINDS)
+
+
+class DigestLine(BaseModel):
+    cycle_id: str
+    institution: str
+    stage: str | None
+    due: date | None
+    overdue: bool
+    stalled_actions: int
+
+
+class FacilitatorDigest(BaseModel):
+    facilitator_email: str
+    lines: list[DigestLine]
+    held_prompt_ids: dict[str, list[str]]  # by cycle
+
+
+async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
+    rows = await pool.fetch(
+        """
+        SELECT lower(facilitator_email) AS facilitator, cycle_id, name, stage, due_date, overdue, stalled_actions
+        FROM cycle_status
+        WHERE status = 'active' AND facilitator_email IS NOT NULL AND (overdue OR stalled_actions > 0)
+        ORDER BY facilitator, name
+        """
+    )
+    held = await pool.fetch(
+        """
+        SELECT lower(recipient_email) AS facilitator, cycle_id, prompt_id FROM prompts
+        WHERE status = 'queued' AND recipient_role = 'facilitator' AND kind = ANY($1::text[])
+          AND recipient_email IS NOT NULL
+        ORDER BY position
+        """,
+        list(HELD_KINDS),
+    )
+    digests: dict[str, FacilitatorDigest] = {}
+    for row in rows:
+        digest = digests.setdefault(
+            row["facilitator"], FacilitatorDigest(facilitator_email=row["facilitator"], lines=[], held_prompt_ids={})
+        )
+        digest.lines.append(
+            DigestLine(
+                cycle_id=row["cycle_id"],
+                institution=row["name"],
+                stage=row["stage"],
+                due=row["due_date"],
+                overdue=row["overdue"],
+                stalled_actions=row["stalled_actions"],
+            )
+        )
+    for row in held:
+        digest = digests.setdefault(
+            row["facilitator"], FacilitatorDigest(facilitator_email=row["facilitator"], lines=[], held_prompt_ids={})
+        )
+        digest.held_prompt_ids.setdefault(row["cycle_id"], []).append(row["prompt_id"])
+    return list(digests.values())
+
+
+async def already_sent(pool: asyncpg.Pool, facilitator: str, week_of: date) -> str | None:
+    message_id: str | None = await pool.fetchval(
+        "SELECT message_id FROM weekly_digests WHERE facilitator_email = $1 AND week_of = $2", facilitator, week_of
+    )
+    return message_id
+
+
+async def mark_digest_sent(
+    pool: asyncpg.Pool, facilitator: str, week_of: date, message_id: str, held: dict[str, list[str]]
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO weekly_digests (facilitator_email, week_of, message_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING",
+            facilitator,
+            week_of,
+            message_id,
+        )
+        await conn.execute(
+            "UPDATE prompts SET status = 'merged', sent_at = now(), message_id = $2, sent_to = $3 "
+            "WHERE prompt_id = ANY($1::text[])",
+            [p for ids in held.values() for p in ids],
+            message_id,
+            facilitator,
+        )

@@ -1,0 +1,79 @@
+"""WeeklyDigestWorkflow: every week, on its first school day at 08:00, each facilitator gets one email
+listing their overdue and stalled institutions, instead of an escalation email per institution.
+
+One run per week (continue-as-new), so its history never grows.
+"""
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.cycle_clock import CycleClock
+from domain.events import DomainEvent, PromptSent
+from domain.london_time import at_london, london_date
+from domain.schedule import SchedulePolicy
+from domain.school_calendar import SchoolCalendar
+from workflows.cycle_time import cycle_now, sleep_until
+from workflows.event_log import EventLog
+
+with workflow.unsafe.imports_passed_through():
+    from activities.facilitator_digest import SEND_WEEKLY_DIGESTS, DigestRun, DigestSent
+
+WEEKLY_DIGEST_ID = "weekly-digest"
+
+
+class WeeklyDigestInput(BaseModel):
+    calendar: SchoolCalendar
+    policy: SchedulePolicy = SchedulePolicy()
+    clock: CycleClock = CycleClock()
+    stream_version: int = 0
+
+
+def next_digest_moment(after: datetime, calendar: SchoolCalendar, policy: SchedulePolicy) -> datetime:
+    """The first school day of the next week that has one, at the start of the working day."""
+    today = london_date(after)
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+    for week in range(8):
+        start = monday + timedelta(weeks=week)
+        for day in (start + timedelta(days=n) for n in range(5)):
+            if calendar.is_school_day(day):
+                return at_london(day, policy.working_hours[0])
+    return at_london(monday, policy.working_hours[0])
+
+
+@workflow.defn
+class WeeklyDigestWorkflow:
+    @workflow.run
+    async def run(self, schedule: WeeklyDigestInput) -> None:
+        # Under a time scale (the dev stack), weeks pass quickly from the moment the digest first started.
+        clock = schedule.clock.anchored(workflow.now(), workflow.now())
+        log = EventLog(
+            stream_id=f"{WEEKLY_DIGEST_ID}-{workflow.info().first_execution_run_id[:8]}",
+            correlation_id=WEEKLY_DIGEST_ID,
+            version=schedule.stream_version,
+        )
+        moment = next_digest_moment(cycle_now(clock), schedule.calendar, schedule.policy)
+        await sleep_until(clock, moment, lambda: False)
+        sent = await workflow.execute_activity(
+            SEND_WEEKLY_DIGESTS,
+            DigestRun(week_of=london_date(moment), dated=moment),
+            result_type=list[DigestSent],
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(minutes=30)),
+        )
+        events: list[DomainEvent] = [
+            PromptSent(
+                cycle_id=cycle_id,
+                at=cycle_now(clock),
+                prompt_ids=ids,
+                recipient_email=digest.facilitator_email,
+                message_id=digest.message_id,
+                digest=True,
+            )
+            for digest in sent
+            for cycle_id, ids in digest.held_prompt_ids.items()
+        ]
+        await log.record(events, causation=f"weekly:{london_date(moment)}")
+        workflow.continue_as_new(schedule.model_copy(update={"clock": clock, "stream_version": log.version}))
