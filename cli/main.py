@@ -11,6 +11,7 @@ from cli import (
     reference_commands,
     review_commands,
     stack_commands,
+    token_commands,
 )
 from cli.maintenance_commands import projections_app
 
@@ -38,6 +39,7 @@ app.command("model")(reference_commands.model)
 app.command("schema")(reference_commands.schema)
 app.command("template")(reference_commands.template)
 app.add_typer(projections_app, name="projections")
+app.add_typer(token_commands.token_app, name="token")
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ will read projections and change state only by sending Updates to workflows.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -16,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from stack.addresses import StackAddresses
 from store.database import create_pool
+from web.api import api_router
 from web.mail_preferences import mail_preferences_router
 
 
@@ -40,6 +42,16 @@ def create_app(stack: StackAddresses, secret: str) -> FastAPI:
 
     app = FastAPI(title="Careers Impact System", lifespan=lifespan)
     app.include_router(mail_preferences_router(secret))
+    app.include_router(api_router())
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens travel in sign-in links
+        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+        return response
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:

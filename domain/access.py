@@ -1,0 +1,57 @@
+"""Who may see and do what: roles, their scopes, and which submissions each role makes.
+
+A person outside a scope is told nothing exists (404), never what they may not see.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.submissions import SubmissionKind
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # CEC staff
+    FACILITATOR = "facilitator"  # a Careers Hub or trust: the cohorts they facilitate
+    REVIEWER = "reviewer"  # the cycles they review
+    INSTITUTION = "institution"  # one cycle: their own
+
+
+class Principal(BaseModel):
+    """The holder of a token, as the web app sees them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    cohort: str | None = None
+    cycle_id: str | None = None
+    expires_at: datetime
+
+
+SUBMITTED_BY: dict[Role, frozenset[SubmissionKind]] = {
+    Role.ADMIN: frozenset(SubmissionKind),
+    Role.FACILITATOR: frozenset({SubmissionKind.REVIEW, SubmissionKind.REPORT}),
+    Role.REVIEWER: frozenset({SubmissionKind.REVIEW, SubmissionKind.REPORT}),
+    Role.INSTITUTION: frozenset(
+        {
+            SubmissionKind.ONBOARDING,
+            SubmissionKind.SELF_EVALUATION,
+            SubmissionKind.ACTION_PLAN,
+            SubmissionKind.RE_EVALUATION,
+            SubmissionKind.CHECK_IN,
+        }
+    ),
+}
+
+
+def sees(principal: Principal, cycle_id: str, cohort: str) -> bool:
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role is Role.FACILITATOR:
+        return principal.cohort == cohort
+    return principal.cycle_id == cycle_id
+
+
+def may_submit(principal: Principal, kind: SubmissionKind) -> bool:
+    return kind in SUBMITTED_BY[principal.role]

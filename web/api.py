@@ -1,0 +1,129 @@
+"""The JSON API under /api: the cycles in the caller's scope, one cycle, submissions, the timeline as iCalendar.
+
+Every call carries `Authorization: Bearer TOKEN` (from `cis token issue`). Lists read the
+projections; a submission goes to the workflow as an Update, and the validator's refusal
+is the 422 detail. A cycle outside the caller's scope is a 404, as if it did not exist.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from domain.access import Principal, Role, may_submit, sees
+from domain.requests import Receipt
+from domain.submissions import SubmissionKind
+from domain.timeline import CycleView
+from domain.timeline_ics import timeline_calendar
+from operations import cycles
+from operations.cycles import Refused, UnknownCycle
+from store.access_tokens import principal_for
+from store.read_models import CycleStatusRow, get_cycle_status, list_cycle_status
+
+UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+async def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(status_code=401, detail="sign in: Authorization: Bearer TOKEN", headers=UNAUTHORISED)
+    found = await principal_for(request.app.state.pool, token.strip(), datetime.now(UTC))
+    if found is None:
+        raise HTTPException(status_code=401, detail="this token is unknown, revoked or expired", headers=UNAUTHORISED)
+    return found
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+class CycleDetail(BaseModel):
+    cycle: CycleStatusRow
+    view: CycleView | None
+
+
+async def _visible(request: Request, caller: Principal, cycle_id: str) -> CycleStatusRow:
+    row = await get_cycle_status(request.app.state.pool, cycle_id)
+    if row is None or not sees(caller, row.cycle_id, row.cohort):
+        raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
+    return row
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["cycles"])
+
+    @router.get("/cycles", response_model=list[CycleStatusRow])
+    async def list_cycles(request: Request, caller: Caller) -> list[CycleStatusRow]:
+        """The cycles in the caller's scope, from the read model."""
+        pool: asyncpg.Pool = request.app.state.pool
+        if caller.role is Role.ADMIN:
+            return await list_cycle_status(pool)
+        if caller.role is Role.FACILITATOR:
+            return await list_cycle_status(pool, cohort=caller.cohort)
+        row = await get_cycle_status(pool, caller.cycle_id or "")
+        return [row] if row is not None else []
+
+    @router.get("/cycles/{cycle_id}", response_model=CycleDetail)
+    async def get_cycle(request: Request, caller: Caller, cycle_id: str) -> CycleDetail:
+        """One cycle: its read-model row and, while Temporal holds it, its live view with every milestone."""
+        row = await _visible(request, caller, cycle_id)
+        client: Client = request.app.state.client
+        try:
+            view: CycleView | None = await cycles.cycle_view(client, cycle_id)
+        except UnknownCycle:
+            view = None
+        return CycleDetail(cycle=row, view=view)
+
+    @router.post("/cycles/{cycle_id}/submissions/{kind}", response_model=Receipt)
+    async def submit(
+        request: Request, caller: Caller, cycle_id: str, kind: str, data: Annotated[dict[str, Any], Body()]
+    ) -> Receipt:
+        """Submit a stage's work (the kinds of `cis submit`); a refusal is a 422 naming the field and the rule."""
+        row = await _visible(request, caller, cycle_id)
+        try:
+            submission_kind = SubmissionKind(kind)
+        except ValueError:
+            known = ", ".join(k.value for k in SubmissionKind)
+            raise HTTPException(
+                status_code=422, detail=f"kind: {kind!r} is not a submission kind; use {known}"
+            ) from None
+        if not may_submit(caller, submission_kind):
+            raise HTTPException(status_code=403, detail=f"a {caller.role} does not submit {kind}")
+        client: Client = request.app.state.client
+        try:
+            return await cycles.submit(client, cycle_id, submission_kind.value, data, _actor(caller, row, kind))
+        except Refused as refused:
+            raise HTTPException(status_code=422, detail=str(refused)) from None
+        except UnknownCycle:
+            raise HTTPException(status_code=409, detail=f"{cycle_id} is no longer running") from None
+
+    @router.get("/cycles/{cycle_id}/timeline.ics", response_class=Response)
+    async def timeline(request: Request, caller: Caller, cycle_id: str) -> Response:
+        """The whole timeline as an iCalendar file (the same entries as the onboarding email's)."""
+        row = await _visible(request, caller, cycle_id)
+        client: Client = request.app.state.client
+        try:
+            view = await cycles.cycle_view(client, cycle_id)
+        except UnknownCycle:
+            raise HTTPException(status_code=404, detail=f"no timeline for {cycle_id}") from None
+        content = timeline_calendar(row.cycle_id, row.name, view.milestones, view.closing_date, datetime.now(UTC))
+        return Response(
+            content,
+            media_type="text/calendar",
+            headers={"Content-Disposition": f'attachment; filename="{cycle_id}-timeline.ics"'},
+        )
+
+    return router
+
+
+def _actor(caller: Principal, row: CycleStatusRow, kind: str) -> str:
+    """Who the workflow hears from: a reviewer's token acts for the cycle's review lead."""
+    if caller.role in (Role.REVIEWER, Role.ADMIN) and kind in ("review", "report") and row.review_lead_email:
+        return row.review_lead_email
+    if caller.role is Role.FACILITATOR:
+        return row.facilitator_email or "facilitator"
+    return caller.role.value
