@@ -72,7 +72,9 @@ def web(
     configure_logging(settings.log_level)
 
     async def body() -> None:
-        async with serving_web(resolve(settings), settings.secret(), host, port) as url:
+        async with serving_web(
+            resolve(settings), settings.secret(), host, port, settings.public_url.startswith("https:")
+        ) as url:
             typer.echo(f"web app on {url}")
             await wait_for_stop()
 

@@ -20,8 +20,11 @@ class _QuietServer(uvicorn.Server):
 
 
 @asynccontextmanager
-async def serving_web(stack: StackAddresses, secret: str, host: str, port: int) -> AsyncIterator[str]:
-    server = _QuietServer(uvicorn.Config(create_app(stack, secret), host=host, port=port, log_level="warning"))
+async def serving_web(
+    stack: StackAddresses, secret: str, host: str, port: int, secure_cookies: bool = False
+) -> AsyncIterator[str]:
+    app = create_app(stack, secret, secure_cookies=secure_cookies)
+    server = _QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

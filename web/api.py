@@ -105,19 +105,22 @@ def api_router() -> APIRouter:
     async def timeline(request: Request, caller: Caller, cycle_id: str) -> Response:
         """The whole timeline as an iCalendar file (the same entries as the onboarding email's)."""
         row = await _visible(request, caller, cycle_id)
-        client: Client = request.app.state.client
-        try:
-            view = await cycles.cycle_view(client, cycle_id)
-        except UnknownCycle:
-            raise HTTPException(status_code=404, detail=f"no timeline for {cycle_id}") from None
-        content = timeline_calendar(row.cycle_id, row.name, view.milestones, view.closing_date, datetime.now(UTC))
-        return Response(
-            content,
-            media_type="text/calendar",
-            headers={"Content-Disposition": f'attachment; filename="{cycle_id}-timeline.ics"'},
-        )
+        return await timeline_response(request.app.state.client, row)
 
     return router
+
+
+async def timeline_response(client: Client, row: CycleStatusRow) -> Response:
+    try:
+        view = await cycles.cycle_view(client, row.cycle_id)
+    except UnknownCycle:
+        raise HTTPException(status_code=404, detail=f"no timeline for {row.cycle_id}") from None
+    content = timeline_calendar(row.cycle_id, row.name, view.milestones, view.closing_date, datetime.now(UTC))
+    return Response(
+        content,
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{row.cycle_id}-timeline.ics"'},
+    )
 
 
 def _actor(caller: Principal, row: CycleStatusRow, kind: str) -> str:

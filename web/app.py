@@ -10,8 +10,9 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
+from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -19,6 +20,7 @@ from stack.addresses import StackAddresses
 from store.database import create_pool
 from web.api import api_router
 from web.mail_preferences import mail_preferences_router
+from web.pages import SignInRequired, pages_router
 
 
 class Health(BaseModel):
@@ -30,7 +32,9 @@ class Health(BaseModel):
         return self.database and self.temporal
 
 
-def create_app(stack: StackAddresses, secret: str) -> FastAPI:
+def create_app(stack: StackAddresses, secret: str, secure_cookies: bool = False) -> FastAPI:
+    """`secure_cookies`: send the session cookie over HTTPS only (true whenever the public URL is https)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(stack.database_url, max_size=5)
@@ -43,6 +47,23 @@ def create_app(stack: StackAddresses, secret: str) -> FastAPI:
     app = FastAPI(title="Careers Impact System", lifespan=lifespan)
     app.include_router(mail_preferences_router(secret))
     app.include_router(api_router())
+    app.include_router(pages_router())
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="cis_session",
+        max_age=8 * 3600,
+        same_site="lax",
+        https_only=secure_cookies,
+    )
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, _: SignInRequired) -> HTMLResponse:
+        return HTMLResponse(
+            "<!doctype html><title>Sign in</title><h1>Please sign in</h1>"
+            "<p>Use the sign-in link from your email (or from <code>cis token issue</code>).</p>",
+            status_code=401,
+        )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Any:
@@ -50,7 +71,10 @@ def create_app(stack: StackAddresses, secret: str) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens travel in sign-in links
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+        )
         return response
 
     @app.get("/healthz", response_model=Health)

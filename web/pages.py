@@ -1,0 +1,214 @@
+"""Server-rendered pages: sign-in from a link, the facilitators' dashboard (with its CSV) and a page per cycle.
+
+Pages know the caller from a signed session cookie holding their token, checked again on
+every request so that a revoked or expired token stops working at once.
+"""
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from domain.access import Principal, Role, sees
+from domain.london_time import LONDON
+from domain.stages import STAGE_ORDER
+from operations import cycles
+from operations.cycles import UnknownCycle
+from store.access_tokens import principal_for
+from store.dashboard import SORTABLE, DashboardFilters, dashboard, days_overdue
+from store.read_models import CycleStatusRow, get_cycle_status, list_actions, list_events, list_prompts
+from web.api import timeline_response
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STAGES = [stage.value for stage in STAGE_ORDER]
+STAGE_LABELS = {stage.value: stage.label for stage in STAGE_ORDER}
+CSV_HEADER = [
+    "cycle_id",
+    "urn",
+    "institution",
+    "cohort",
+    "review_type",
+    "stage",
+    "due",
+    "days_overdue",
+    "status",
+    "last_activity",
+    "peer_group",
+    "careers_hub",
+    "trust",
+]
+COLUMNS = [
+    ("institution", "Institution"),
+    ("stage", "Stage"),
+    ("due", "Due"),
+    ("status", "Status"),
+    ("activity", "Last activity"),
+    ("hub", "Careers Hub"),
+    ("trust", "Trust"),
+]
+
+
+class SignInRequired(Exception):
+    pass
+
+
+async def page_principal(request: Request) -> Principal:
+    token = request.session.get("token")
+    found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
+    if found is None:
+        request.session.clear()
+        raise SignInRequired()
+    return found
+
+
+Viewer = Annotated[Principal, Depends(page_principal)]
+
+
+def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request, "message.html", {"title": title, "message": message, "principal": None}, status_code=status
+    )
+
+
+def pages_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/signin")
+    async def sign_in(request: Request, token: str = "") -> Response:
+        found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
+        if found is None:
+            return _message(request, "This link does not work", "It may have expired or been withdrawn.", 401)
+        request.session.clear()
+        request.session["token"] = token
+        target = f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard"
+        return RedirectResponse(target, status_code=303)
+
+    @router.get("/signout")
+    async def sign_out(request: Request) -> Response:
+        request.session.clear()
+        return _message(request, "Signed out", "Use the link from your email to sign in again.", 200)
+
+    def filters_from(
+        cohort: str | None = None,
+        stage: str | None = None,
+        overdue: bool = False,
+        lapsed: bool = False,
+        review_type: str | None = None,
+        hub: str | None = None,
+        trust: str | None = None,
+        sort: str = "due",
+        descending: bool = False,
+    ) -> DashboardFilters:
+        return DashboardFilters(
+            cohort=cohort or None,
+            stage=stage or None,
+            overdue=overdue,
+            lapsed=lapsed,
+            review_type=review_type or None,
+            hub=hub or None,
+            trust=trust or None,
+            sort=sort if sort in SORTABLE else "due",
+            descending=descending,
+        )
+
+    FilterQuery = Annotated[DashboardFilters, Depends(filters_from)]
+
+    @router.get("/dashboard", response_class=HTMLResponse)
+    async def show_dashboard(request: Request, viewer: Viewer, filters: FilterQuery) -> Response:
+        if viewer.role in (Role.INSTITUTION, Role.REVIEWER):
+            return RedirectResponse(f"/cycles/{viewer.cycle_id}", status_code=303)
+        board = await dashboard(request.app.state.pool, viewer, filters)
+        today = datetime.now(LONDON).date()
+        query = _query(filters)
+
+        def sort_query(key: str) -> str:
+            flip = filters.sort == key and not filters.descending
+            return _query(filters.model_copy(update={"sort": key, "descending": flip}))
+
+        context: dict[str, Any] = {
+            "principal": viewer,
+            "board": board,
+            "filters": filters,
+            "stages": STAGES,
+            "stage_labels": STAGE_LABELS,
+            "columns": COLUMNS,
+            "query": query,
+            "sort_query": sort_query,
+            "overdue_days": lambda row: days_overdue(row, today),
+        }
+        return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
+
+    @router.get("/dashboard.csv")
+    async def dashboard_csv(request: Request, viewer: Viewer, filters: FilterQuery) -> Response:
+        board = await dashboard(request.app.state.pool, viewer, filters)
+        today = datetime.now(LONDON).date()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        for row in board.rows:
+            writer.writerow(
+                [
+                    row.cycle_id,
+                    row.urn,
+                    row.name,
+                    row.cohort,
+                    row.review_type,
+                    row.stage or "",
+                    row.due_date or "",
+                    days_overdue(row, today),
+                    row.status,
+                    row.last_activity or "",
+                    row.peer_group or "",
+                    row.careers_hub or "",
+                    row.trust or "",
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="cycles.csv"'},
+        )
+
+    @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
+    async def cycle_page(request: Request, viewer: Viewer, cycle_id: str) -> Response:
+        row = await _visible(request, viewer, cycle_id)
+        pool = request.app.state.pool
+        try:
+            view = await cycles.cycle_view(request.app.state.client, cycle_id)
+        except UnknownCycle:
+            view = None
+        context = {
+            "principal": viewer,
+            "row": row,
+            "view": view,
+            "stage_labels": STAGE_LABELS,
+            "actions": await list_actions(pool, cycle_id),
+            "prompts": await list_prompts(pool, cycle_id),
+            "events": [e for e in await list_events(pool, cycle_id) if e.type != "PromptIssued"],
+        }
+        return TEMPLATES.TemplateResponse(request, "cycle.html", context)
+
+    @router.get("/cycles/{cycle_id}/timeline.ics")
+    async def cycle_timeline(request: Request, viewer: Viewer, cycle_id: str) -> Response:
+        row = await _visible(request, viewer, cycle_id)
+        return await timeline_response(request.app.state.client, row)
+
+    return router
+
+
+async def _visible(request: Request, viewer: Principal, cycle_id: str) -> CycleStatusRow:
+    row = await get_cycle_status(request.app.state.pool, cycle_id)
+    if row is None or not sees(viewer, row.cycle_id, row.cohort):
+        raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
+    return row
+
+
+def _query(filters: DashboardFilters) -> str:
+    values = {k: v for k, v in filters.model_dump().items() if v not in (None, False, "")}
+    return urlencode(values)
