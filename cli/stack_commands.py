@@ -1,5 +1,6 @@
 """`cis dev`, `cis worker`, `cis setup`: run the engine locally or against external services."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,12 +11,14 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 
 from cli.runtime import run, settings_for, temporal_client
 from cli.spec_builder import calendar_from
+from domain.access import Principal, Role
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, resolve
 from stack.dev_stack import running_stack
 from stack.stop_signal import wait_for_stop
 from stack.web_server import serving_web
+from store.access_tokens import issue_token
 from store.migrations_runner import apply_migrations
 from worker import configure_logging, run_worker
 from workflows.search_attributes import ALL_KEYS
@@ -57,6 +60,10 @@ def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
     async def body() -> None:
         async with running_stack(settings, time_scale or settings.time_scale) as stack:
             print_addresses(stack.addresses, stack.data_dir)
+            if stack.addresses.web_url:
+                admin = Principal(role=Role.ADMIN, expires_at=datetime.now(UTC) + timedelta(days=7))
+                token = await issue_token(stack.pool, admin)
+                console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}")
             await wait_for_stop()
         console.print("stopped")
 

@@ -85,7 +85,7 @@ async def running_stack(
         )
         if with_web:
             web_url = await stack.enter_async_context(
-                serving_web(addresses, settings.secret(), "127.0.0.1", free_port(web_port))
+                serving_web(addresses, settings.secret(), "127.0.0.1", free_port(web_port), settings=settings)
             )
             addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)

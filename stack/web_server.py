@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 
+from settings import Settings
 from stack.addresses import StackAddresses
 from web.app import create_app
 
@@ -21,9 +22,14 @@ class _QuietServer(uvicorn.Server):
 
 @asynccontextmanager
 async def serving_web(
-    stack: StackAddresses, secret: str, host: str, port: int, secure_cookies: bool = False
+    stack: StackAddresses,
+    secret: str,
+    host: str,
+    port: int,
+    secure_cookies: bool = False,
+    settings: Settings | None = None,
 ) -> AsyncIterator[str]:
-    app = create_app(stack, secret, secure_cookies=secure_cookies)
+    app = create_app(stack, secret, secure_cookies=secure_cookies, settings=settings)
     server = _QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     while not server.started:

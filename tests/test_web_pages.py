@@ -98,3 +98,21 @@ async def test_an_institution_sees_its_own_page_and_a_revoked_link_stops_working
     assert (await web.get(f"/cycles/{X.cycle_id}")).status_code == 401
     assert (await web.get(f"/signin?token={token}")).status_code == 401
     assert (await web.get("/signin?token=made-up")).status_code == 401
+
+
+async def test_forms_without_a_valid_csrf_token_are_refused(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    await sign_in(web, pool, "institution X")
+    form = await web.get(f"/cycles/{X.cycle_id}/self-evaluation")
+    assert form.status_code == 200 and 'name="csrf"' in form.text
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    fields = {"action": "draft", "level-" + factories.SCHOOLS_MODEL.indicator_ids()[0]: "2"}
+    for bad in ({}, {"csrf": "forged"}):
+        refused = await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | bad)
+        assert refused.status_code == 403
+    saved = await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | {"csrf": token})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=true")
+    # Another session's token is no good either.
+    await sign_in(web, pool, "institution X")
+    assert (await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | {"csrf": token})).status_code == 403
+    upload = await web.post("/admin/roster", data={"cohort": "x"}, files={"roster": ("r.csv", b"urn\n")})
+    assert upload.status_code == 404  # not an admin: as if the page did not exist

@@ -16,9 +16,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from settings import Settings
 from stack.addresses import StackAddresses
 from store.database import create_pool
+from web.admin_pages import admin_router
 from web.api import api_router
+from web.evaluation_form import evaluation_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import SignInRequired, pages_router
 
@@ -32,8 +35,11 @@ class Health(BaseModel):
         return self.database and self.temporal
 
 
-def create_app(stack: StackAddresses, secret: str, secure_cookies: bool = False) -> FastAPI:
-    """`secure_cookies`: send the session cookie over HTTPS only (true whenever the public URL is https)."""
+def create_app(
+    stack: StackAddresses, secret: str, secure_cookies: bool = False, settings: Settings | None = None
+) -> FastAPI:
+    """`secure_cookies`: send the session cookie over HTTPS only (true whenever the public URL is https).
+    `settings`: what new cycles are built with (models, calendar, task queue); the environment's by default."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,9 +51,13 @@ def create_app(stack: StackAddresses, secret: str, secure_cookies: bool = False)
         await app.state.pool.close()
 
     app = FastAPI(title="Careers Impact System", lifespan=lifespan)
+    app.state.settings = settings or Settings()
+    app.state.time_scale = stack.time_scale
     app.include_router(mail_preferences_router(secret))
     app.include_router(api_router())
     app.include_router(pages_router())
+    app.include_router(evaluation_router())
+    app.include_router(admin_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

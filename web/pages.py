@@ -177,7 +177,7 @@ def pages_router() -> APIRouter:
 
     @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
     async def cycle_page(request: Request, viewer: Viewer, cycle_id: str) -> Response:
-        row = await _visible(request, viewer, cycle_id)
+        row = await visible_cycle(request, viewer, cycle_id)
         pool = request.app.state.pool
         try:
             view = await cycles.cycle_view(request.app.state.client, cycle_id)
@@ -196,13 +196,13 @@ def pages_router() -> APIRouter:
 
     @router.get("/cycles/{cycle_id}/timeline.ics")
     async def cycle_timeline(request: Request, viewer: Viewer, cycle_id: str) -> Response:
-        row = await _visible(request, viewer, cycle_id)
+        row = await visible_cycle(request, viewer, cycle_id)
         return await timeline_response(request.app.state.client, row)
 
     return router
 
 
-async def _visible(request: Request, viewer: Principal, cycle_id: str) -> CycleStatusRow:
+async def visible_cycle(request: Request, viewer: Principal, cycle_id: str) -> CycleStatusRow:
     row = await get_cycle_status(request.app.state.pool, cycle_id)
     if row is None or not sees(viewer, row.cycle_id, row.cohort):
         raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")

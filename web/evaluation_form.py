@@ -1,0 +1,144 @@
+"""The self-evaluation and re-evaluation form: every indicator with its four levels, evidence notes,
+drafts that colleagues build up over days, then one agreed submission sent to the workflow as an Update.
+
+A refusal comes back as `field: rule`; each is shown next to its indicator, in plain words.
+"""
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.access import Role
+from domain.maturity_model import MaturityModel
+from operations import cycles
+from operations.cycles import Refused, UnknownCycle
+from store.drafts import drop_draft, get_draft, save_draft
+from store.read_models import list_ratings
+from web.csrf import check_csrf, csrf_token
+from web.pages import TEMPLATES, Viewer, visible_cycle
+
+KINDS = {"self-evaluation": "Self-evaluation", "re-evaluation": "Re-evaluation"}
+_RATING_FIELD = re.compile(r"^ratings\[(\d+)\]\.(\w+)$")
+
+
+def form_data(model: MaturityModel, form: dict[str, str]) -> dict[str, Any]:
+    ratings = []
+    for indicator_id in model.indicator_ids():
+        level = form.get(f"level-{indicator_id}", "").strip()
+        evidence = form.get(f"evidence-{indicator_id}", "").strip()
+        if not level and not evidence:
+            continue
+        rating: dict[str, Any] = {"indicator_id": indicator_id, "evidence": evidence}
+        if level:
+            rating["level"] = int(level)
+        ratings.append(rating)
+    contributors = [c.strip() for c in form.get("contributors", "").split(",") if c.strip()]
+    return {"ratings": ratings, "contributors": contributors}
+
+
+def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Per indicator where the refusal names one; the rest for the top of the form."""
+    pieces: list[str] = []
+    for piece in refusal.split("; "):
+        if ": " in piece or not pieces:
+            pieces.append(piece)
+        else:
+            pieces[-1] += f"; {piece}"
+    by_indicator: dict[str, str] = {}
+    general: list[str] = []
+    for piece in pieces:
+        field, _, rule = piece.partition(": ")
+        match = _RATING_FIELD.match(field)
+        if match and int(match[1]) < len(data["ratings"]):
+            indicator = data["ratings"][int(match[1])]["indicator_id"]
+            if match[2] == "level":
+                by_indicator[indicator] = "Choose the level that fits best."
+            elif match[2] == "evidence":
+                by_indicator[indicator] = "Add a note of your evidence: what shows this level."
+            else:
+                by_indicator[indicator] = rule
+        elif field == "ratings" and "missing" in rule:
+            for indicator in rule.split("missing", 1)[1].replace(" ", "").split(","):
+                by_indicator[indicator] = "Choose a level and add a note of your evidence."
+            general.append("Some indicators still need a level and evidence: they are marked below.")
+        else:
+            general.append(rule if field in ("self-evaluation", "re-evaluation") else piece)
+    return by_indicator, general
+
+
+def evaluation_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    async def render(
+        request: Request,
+        viewer: Any,
+        cycle_id: str,
+        kind: str,
+        data: dict[str, Any] | None,
+        errors: dict[str, str] | None = None,
+        general: list[str] | None = None,
+        saved: bool = False,
+        status: int = 200,
+    ) -> Response:
+        row = await visible_cycle(request, viewer, cycle_id)
+        if viewer.role not in (Role.INSTITUTION, Role.ADMIN):
+            raise HTTPException(status_code=403, detail="only the institution fills in its evaluation")
+        try:
+            model = await cycles.cycle_model(request.app.state.client, cycle_id)
+        except UnknownCycle:
+            raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}") from None
+        if data is None:
+            data = await get_draft(request.app.state.pool, cycle_id, kind) or {}
+        values = {r["indicator_id"]: r for r in data.get("ratings", [])}
+        first: dict[str, int] = {}
+        if kind == "re-evaluation":
+            ratings = await list_ratings(request.app.state.pool, cycle_id)
+            first = {r.indicator_id: r.level for r in ratings if r.kind == "self_evaluation"}
+            if not values:  # pre-filled with the first ratings, so only the changes need thought
+                values = {i: {"indicator_id": i, "level": level, "evidence": ""} for i, level in first.items()}
+        context = {
+            "principal": viewer,
+            "row": row,
+            "model": model,
+            "kind": kind,
+            "title": KINDS[kind],
+            "values": values,
+            "contributors": ", ".join(data.get("contributors", [])),
+            "errors": errors or {},
+            "general": general or [],
+            "saved": saved,
+            "first": first,
+            "csrf": csrf_token(request),
+        }
+        return TEMPLATES.TemplateResponse(request, "evaluation.html", context, status_code=status)
+
+    @router.get("/cycles/{cycle_id}/{kind}", response_class=HTMLResponse)
+    async def show(request: Request, viewer: Viewer, cycle_id: str, kind: str, saved: bool = False) -> Response:
+        if kind not in KINDS:
+            raise HTTPException(status_code=404)
+        return await render(request, viewer, cycle_id, kind, None, saved=saved)
+
+    @router.post("/cycles/{cycle_id}/{kind}", response_class=HTMLResponse)
+    async def post(request: Request, viewer: Viewer, cycle_id: str, kind: str) -> Response:
+        if kind not in KINDS:
+            raise HTTPException(status_code=404)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(request, form.get("csrf", ""))
+        await visible_cycle(request, viewer, cycle_id)
+        model = await cycles.cycle_model(request.app.state.client, cycle_id)
+        data = form_data(model, form)
+        pool = request.app.state.pool
+        if form.get("action") == "draft":
+            await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)
+            return RedirectResponse(f"/cycles/{cycle_id}/{kind}?saved=true", status_code=303)
+        try:
+            await cycles.submit(request.app.state.client, cycle_id, kind, data, actor=viewer.role.value)
+        except Refused as refused:
+            errors, general = field_errors(str(refused), data)
+            return await render(request, viewer, cycle_id, kind, data, errors, general, status=422)
+        await drop_draft(pool, cycle_id, kind)
+        return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
+
+    return router
