@@ -56,6 +56,7 @@ class CycleStarted(_Event):
     careers_hub: str | None = None
     trust: str | None = None
     peer_group: str | None = None
+    review_lead_email: str | None = None
 
 
 class StageOpened(_Event):

@@ -48,8 +48,8 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
                 INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
                                           closing_date, model_id, model_version, careers_leader_email,
                                           facilitator_email, updated_position, region, careers_hub, trust,
-                                          peer_group)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                                          peer_group, review_lead_email)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
                 ON CONFLICT (cycle_id) DO NOTHING
                 """,
                 event.cycle_id,
@@ -70,6 +70,7 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
                 event.careers_hub,
                 event.trust,
                 event.peer_group,
+                event.review_lead_email,
             )
         case StageOpened():
             await _set(

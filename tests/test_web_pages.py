@@ -116,3 +116,32 @@ async def test_forms_without_a_valid_csrf_token_are_refused(web: httpx.AsyncClie
     assert (await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | {"csrf": token})).status_code == 403
     upload = await web.post("/admin/roster", data={"cohort": "x"}, files={"roster": ("r.csv", b"urn\n")})
     assert upload.status_code == 404  # not an admin: as if the page did not exist
+
+
+async def test_form_pages_in_and_out_of_scope(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    pages = [
+        f"/cycles/{X.cycle_id}/self-evaluation",
+        f"/cycles/{X.cycle_id}/re-evaluation",
+        f"/cycles/{X.cycle_id}/work/review",
+        f"/cycles/{X.cycle_id}/work/report",
+        f"/cycles/{X.cycle_id}/work/action-plan",
+        f"/cycles/{X.cycle_id}/work/check-in",
+        "/admin/roster",
+    ]
+    # Written out: 200 allowed, 403 in scope but not theirs to fill in, 404 out of scope (or not for them at all).
+    expected = {
+        "admin": (200, 200, 200, 200, 200, 200, 200),
+        "facilitator of test-2027": (403, 403, 200, 200, 403, 403, 404),
+        "facilitator of other-2027": (404, 404, 404, 404, 404, 404, 404),
+        "reviewer of X": (403, 403, 200, 200, 403, 403, 404),
+        "institution X": (200, 200, 403, 403, 200, 200, 404),
+        "institution Z": (404, 404, 404, 404, 404, 404, 404),
+    }
+    seen = {}
+    for who in expected:
+        await sign_in(web, pool, who)
+        statuses = []
+        for path in pages:
+            statuses.append((await web.get(path)).status_code)
+        seen[who] = tuple(statuses)
+    assert seen == expected

@@ -95,7 +95,7 @@ def api_router() -> APIRouter:
             raise HTTPException(status_code=403, detail=f"a {caller.role} does not submit {kind}")
         client: Client = request.app.state.client
         try:
-            return await cycles.submit(client, cycle_id, submission_kind.value, data, _actor(caller, row, kind))
+            return await cycles.submit(client, cycle_id, submission_kind.value, data, acting_as(caller, row, kind))
         except Refused as refused:
             raise HTTPException(status_code=422, detail=str(refused)) from None
         except UnknownCycle:
@@ -123,8 +123,9 @@ async def timeline_response(client: Client, row: CycleStatusRow) -> Response:
     )
 
 
-def _actor(caller: Principal, row: CycleStatusRow, kind: str) -> str:
-    """Who the workflow hears from: a reviewer's token acts for the cycle's review lead."""
+def acting_as(caller: Principal, row: CycleStatusRow, kind: str) -> str:
+    """Who the workflow hears from: a reviewer (or CEC acting for one) stands for the cycle's review lead;
+    a facilitator for themselves."""
     if caller.role in (Role.REVIEWER, Role.ADMIN) and kind in ("review", "report") and row.review_lead_email:
         return row.review_lead_email
     if caller.role is Role.FACILITATOR:

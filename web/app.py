@@ -24,6 +24,7 @@ from web.api import api_router
 from web.evaluation_form import evaluation_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import SignInRequired, pages_router
+from web.work_forms import work_router
 
 
 class Health(BaseModel):
@@ -58,6 +59,7 @@ def create_app(
     app.include_router(pages_router())
     app.include_router(evaluation_router())
     app.include_router(admin_router())
+    app.include_router(work_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

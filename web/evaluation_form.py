@@ -114,16 +114,10 @@ def evaluation_router() -> APIRouter:
         }
         return TEMPLATES.TemplateResponse(request, "evaluation.html", context, status_code=status)
 
-    @router.get("/cycles/{cycle_id}/{kind}", response_class=HTMLResponse)
     async def show(request: Request, viewer: Viewer, cycle_id: str, kind: str, saved: bool = False) -> Response:
-        if kind not in KINDS:
-            raise HTTPException(status_code=404)
         return await render(request, viewer, cycle_id, kind, None, saved=saved)
 
-    @router.post("/cycles/{cycle_id}/{kind}", response_class=HTMLResponse)
     async def post(request: Request, viewer: Viewer, cycle_id: str, kind: str) -> Response:
-        if kind not in KINDS:
-            raise HTTPException(status_code=404)
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
         await visible_cycle(request, viewer, cycle_id)
@@ -141,4 +135,17 @@ def evaluation_router() -> APIRouter:
         await drop_draft(pool, cycle_id, kind)
         return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
 
+    # One pair of routes per kind, spelled out, so other pages under /cycles/ID/ are not taken for a kind.
+    for kind in KINDS:
+
+        async def show_kind(
+            request: Request, viewer: Viewer, cycle_id: str, saved: bool = False, kind: str = kind
+        ) -> Response:
+            return await show(request, viewer, cycle_id, kind, saved)
+
+        async def post_kind(request: Request, viewer: Viewer, cycle_id: str, kind: str = kind) -> Response:
+            return await post(request, viewer, cycle_id, kind)
+
+        router.add_api_route(f"/cycles/{{cycle_id}}/{kind}", show_kind, methods=["GET"], response_class=HTMLResponse)
+        router.add_api_route(f"/cycles/{{cycle_id}}/{kind}", post_kind, methods=["POST"], response_class=HTMLResponse)
     return router

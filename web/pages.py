@@ -24,6 +24,7 @@ from store.access_tokens import principal_for
 from store.dashboard import SORTABLE, DashboardFilters, dashboard, days_overdue
 from store.read_models import CycleStatusRow, get_cycle_status, list_actions, list_events, list_prompts
 from web.api import timeline_response
+from web.csrf import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STAGES = [stage.value for stage in STAGE_ORDER]
@@ -191,6 +192,7 @@ def pages_router() -> APIRouter:
             "actions": await list_actions(pool, cycle_id),
             "prompts": await list_prompts(pool, cycle_id),
             "events": [e for e in await list_events(pool, cycle_id) if e.type != "PromptIssued"],
+            "csrf": csrf_token(request),
         }
         return TEMPLATES.TemplateResponse(request, "cycle.html", context)
 

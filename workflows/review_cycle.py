@@ -406,6 +406,7 @@ class ReviewCycleWorkflow:
             careers_hub=spec.careers_hub,
             trust=spec.trust,
             peer_group=spec.peer_group,
+            review_lead_email=spec.review_lead_email,
         )
 
     def _submission_events(self, kind: SubmissionKind, submission: BaseModel, actor: str) -> list[DomainEvent]:

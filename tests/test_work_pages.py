@@ -1,0 +1,125 @@
+"""The stage pages after the self-evaluation: the lead's review day, findings and report, the institution's
+action plan editor, and CEC's extend / withdraw, each posting an Update and showing refusals by the field."""
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.access import Principal, Role
+from domain.stages import CycleStatus, Stage
+from stack.addresses import StackAddresses
+from store.access_tokens import issue_token
+from tests import factories
+from tests.cohort_time import CohortTime
+from tests.engine import Engine, running_worker
+from tests.test_api_access import X, Y
+from web.app import create_app
+
+LATER = datetime.now(UTC) + timedelta(days=30)
+
+
+class Person:
+    def __init__(self, app: object, pool: asyncpg.Pool, principal: Principal) -> None:
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cis.test")  # type: ignore[arg-type]
+        self.pool = pool
+        self.principal = principal
+
+    async def sign_in(self) -> None:
+        token = await issue_token(self.pool, self.principal)
+        assert (await self.client.get(f"/signin?token={token}")).status_code == 303
+
+    async def csrf(self, path: str) -> str:
+        page = await self.client.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        return page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+    async def post(self, path: str, form_path: str, data: Mapping[str, str]) -> httpx.Response:
+        return await self.client.post(path, data={"csrf": await self.csrf(form_path), **data})
+
+
+@pytest.fixture
+async def world(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[tuple[Engine, CohortTime, object]]:
+    engine = Engine(env, pool)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+    app.state.pool, app.state.client = pool, env.client
+    async with running_worker(engine.client, pool, engine.task_queue):
+        for spec in (X, Y):
+            await engine.start(spec)
+        clock = CohortTime(env, X.start_date)
+        await clock.on(X.start_date, time(10))
+        await engine.submit(X.cycle_id, "onboarding", factories.onboarding())
+        await clock.on(date(2027, 1, 11), time(10))
+        await engine.submit(X.cycle_id, "self-evaluation", factories.evaluation())
+        yield engine, clock, app
+
+
+async def test_the_lead_reviews_and_reports_and_the_institution_plans(
+    world: tuple[Engine, CohortTime, object], pool: asyncpg.Pool
+) -> None:
+    engine, clock, app = world
+    lead = Person(app, pool, Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, expires_at=LATER))
+    school = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=X.cycle_id, expires_at=LATER))
+    await lead.sign_in()
+    await school.sign_in()
+    review = f"/cycles/{X.cycle_id}/work/review"
+    assert (await school.client.get(review)).status_code == 403  # not the institution's to submit
+
+    await clock.on(date(2027, 2, 1), time(10))
+    saturday = await lead.post(f"/cycles/{X.cycle_id}/review-day", review, {"on": "2027-02-06", "start": "09:30"})
+    assert saturday.status_code == 422 and "not a school day" in saturday.text
+    day = await lead.post(f"/cycles/{X.cycle_id}/review-day", review, {"on": "2027-02-01", "start": "11:00"})
+    assert day.status_code == 303
+    await clock.on(date(2027, 2, 1), time(12))
+    lines = {"strengths": "", "development_priorities": "Subject links", "recommendations": "Champions"}
+    refused = await lead.post(review, review, lines)
+    assert refused.status_code == 422 and '<span class="error">needs at least 1 item(s)</span>' in refused.text
+    accepted = await lead.post(review, review, lines | {"strengths": "Governor reports\nStudent voice"})
+    assert accepted.status_code == 303
+
+    await clock.on(date(2027, 2, 22), time(10))
+    report = f"/cycles/{X.cycle_id}/work/report"
+    fields = {"body": "A well-led programme.", "summary_for_staff": "Careers is strong."} | lines
+    assert (await lead.post(report, report, fields | {"strengths": "Leadership"})).status_code == 303
+
+    await clock.on(date(2027, 3, 8), time(10))
+    plan = f"/cycles/{X.cycle_id}/work/action-plan"
+    more = await school.post(plan, plan, {"rows": "3", "action": "more"})
+    assert more.status_code == 200 and 'id="action-3"' in more.text
+    indicator = factories.SCHOOLS_MODEL.indicator_ids()[0]
+    action = {"title-0": "Subject champions", "indicators-0": indicator, "owner-0": "careers leader"}
+    missing = await school.post(plan, plan, action | {"rows": "3", "due-0": "2027-06-01", "action": "submit"})
+    assert missing.status_code == 422 and 'name="title-0"' in missing.text
+    assert '<span class="error">' in missing.text.split('id="action-1"')[0]  # the error sits in action 1's box
+    done = await school.post(
+        plan, plan, action | {"rows": "3", "due-0": "2027-06-01", "measure-0": "Every department", "action": "submit"}
+    )
+    assert done.status_code == 303
+    view = await engine.view(X.cycle_id)
+    assert {m.stage for m in view.milestones if m.closed_on} >= {Stage.REVIEW, Stage.REPORT, Stage.ACTION_PLANNING}
+    page = await school.client.get(f"/cycles/{X.cycle_id}")
+    assert "Subject champions" in page.text and "Check in on the action plan" in page.text
+
+
+async def test_cec_extends_and_withdraws_from_the_cycle_page(
+    world: tuple[Engine, CohortTime, object], pool: asyncpg.Pool
+) -> None:
+    engine, _, app = world
+    cec = Person(app, pool, Principal(role=Role.ADMIN, expires_at=LATER))
+    school = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=Y.cycle_id, expires_at=LATER))
+    await cec.sign_in()
+    await school.sign_in()
+    page = f"/cycles/{Y.cycle_id}"
+    nope = await school.client.post(f"{page}/admin/withdraw", data={"reason": "x"})
+    assert nope.status_code == 404
+    bad = await cec.post(f"{page}/admin/extend", page, {"stage": "onboarding", "to": "2027-01-01", "reason": "late"})
+    assert bad.status_code == 422 and "must be after the current due date" in bad.text
+    extended = await cec.post(f"{page}/admin/extend", page, {"stage": "onboarding", "to": "2027-01-25", "reason": "x"})
+    assert extended.status_code == 303
+    assert (await engine.view(Y.cycle_id)).due == date(2027, 1, 25)
+    withdrawn = await cec.post(f"{page}/admin/withdraw", page, {"reason": "school closing"})
+    assert withdrawn.status_code == 303
+    assert (await engine.view(Y.cycle_id)).status is CycleStatus.WITHDRAWN
