@@ -60,6 +60,21 @@ def _named(error: Any) -> tuple[str | None, str]:
     return None, message
 
 
+def problems_in(message: str) -> list[tuple[str, str]]:
+    """A refusal's message read back into `(field, rule)` pairs (a rule may itself contain '; ')."""
+    pieces: list[str] = []
+    for piece in message.split("; "):
+        if ": " in piece or not pieces:
+            pieces.append(piece)
+        else:
+            pieces[-1] += f"; {piece}"
+    problems = []
+    for piece in pieces:
+        field, _, rule = piece.partition(": ")
+        problems.append((field, rule) if rule else ("", field))
+    return problems
+
+
 def refusal_from(error: ValidationError, prefix: str = "") -> Refusal:
     problems = []
     for e in error.errors():

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Role
 from domain.maturity_model import MaturityModel
+from domain.refusals import problems_in
 from operations import cycles
 from operations.cycles import Refused, UnknownCycle
 from store.drafts import drop_draft, get_draft, save_draft
@@ -40,16 +41,10 @@ def form_data(model: MaturityModel, form: dict[str, str]) -> dict[str, Any]:
 
 def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
     """Per indicator where the refusal names one; the rest for the top of the form."""
-    pieces: list[str] = []
-    for piece in refusal.split("; "):
-        if ": " in piece or not pieces:
-            pieces.append(piece)
-        else:
-            pieces[-1] += f"; {piece}"
     by_indicator: dict[str, str] = {}
     general: list[str] = []
-    for piece in pieces:
-        field, _, rule = piece.partition(": ")
+    for field, rule in problems_in(refusal):
+        piece = f"{field}: {rule}" if field else rule
         match = _RATING_FIELD.match(field)
         if match and int(match[1]) < len(data["ratings"]):
             indicator = data["ratings"][int(match[1])]["indicator_id"]

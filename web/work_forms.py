@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, Role, may_submit
+from domain.refusals import problems_in
 from domain.requests import ExtendRequest, ReassignRequest, ReviewDayRequest, WithdrawRequest
 from domain.submissions import ActionStatus, SubmissionKind
 from operations import cycles
@@ -30,18 +31,8 @@ WORK = {
 
 
 def refusal_fields(refusal: str) -> dict[str, str]:
-    """`field: rule; field: rule` as a mapping; rules that contain '; ' stay whole."""
-    pieces: list[str] = []
-    for piece in refusal.split("; "):
-        if ": " in piece or not pieces:
-            pieces.append(piece)
-        else:
-            pieces[-1] += f"; {piece}"
-    fields: dict[str, str] = {}
-    for piece in pieces:
-        field, _, rule = piece.partition(": ")
-        fields[field if rule else "form"] = rule or field
-    return fields
+    """`field: rule; field: rule` as a mapping; a rule that names no field is the whole form's."""
+    return {field or "form": rule for field, rule in problems_in(refusal)}
 
 
 def _lines(text: str) -> list[str]:
