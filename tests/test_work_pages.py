@@ -1,6 +1,7 @@
 """The stage pages after the self-evaluation: the lead's review day, findings and report, the institution's
 action plan editor, and CEC's extend / withdraw, each posting an Update and showing refusals by the field."""
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -11,12 +12,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.access import Principal, Role
 from domain.stages import CycleStatus, Stage
+from operations.cohorts import launch_cohort
 from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import Engine, running_worker
 from tests.test_api_access import X, Y
+from tests.test_peer_groups import START, group_of
 from web.app import create_app
 
 LATER = datetime.now(UTC) + timedelta(days=30)
@@ -123,3 +126,47 @@ async def test_cec_extends_and_withdraws_from_the_cycle_page(
     withdrawn = await cec.post(f"{page}/admin/withdraw", page, {"reason": "school closing"})
     assert withdrawn.status_code == 303
     assert (await engine.view(Y.cycle_id)).status is CycleStatus.WITHDRAWN
+
+
+async def test_the_facilitator_runs_a_peer_group_from_its_page(env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
+    engine = Engine(env, pool)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+    app.state.pool, app.state.client = pool, env.client
+    members = group_of(3, first_urn=310000)
+    async with running_worker(engine.client, pool, engine.task_queue):
+        await launch_cohort(engine.client, members, engine.task_queue)
+        clock = CohortTime(env, START)
+        await clock.on(START, time(10))
+        for spec in members:
+            await engine.submit(spec.cycle_id, "onboarding", factories.onboarding())
+        await clock.on(date(2027, 1, 11), time(10))
+        for spec in members:
+            await engine.submit(spec.cycle_id, "self-evaluation", factories.evaluation())
+        page = "/groups/test-2027/g1"
+        outsider = Person(app, pool, Principal(role=Role.FACILITATOR, cohort="other-2027", expires_at=LATER))
+        member = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=members[0].cycle_id, expires_at=LATER))
+        for person in (outsider, member):
+            await person.sign_in()
+            assert (await person.client.get(page)).status_code == 404
+        facilitator = Person(app, pool, Principal(role=Role.FACILITATOR, cohort="test-2027", expires_at=LATER))
+        await facilitator.sign_in()
+
+        async def ready() -> bool:
+            return (await facilitator.client.get(page)).text.count("2027-01-11") == 3
+
+        for _ in range(100):
+            if await ready():
+                break
+            await asyncio.sleep(0.05)
+        weekend = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-16", "start": "09:30", "slot": "60"})
+        assert weekend.status_code == 422 and "not a school day" in weekend.text
+        scheduled = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-13", "start": "09:30"})
+        assert scheduled.status_code == 303
+        await clock.on(date(2027, 1, 13), time(14))
+        lines = {"cycle_id": members[0].cycle_id, "development_priorities": "Links", "recommendations": "Champions"}
+        empty = await facilitator.post(f"{page}/findings", page, lines | {"strengths": ""})
+        assert empty.status_code == 422 and "needs at least 1 item(s)" in empty.text
+        recorded = await facilitator.post(f"{page}/findings", page, lines | {"strengths": "Governors"})
+        assert recorded.status_code == 303
+        shown = await facilitator.client.get(page)
+        assert "recorded" in shown.text.split(f'data-cycle="{members[0].cycle_id}"')[1].split("</tr>")[0]

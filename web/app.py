@@ -22,6 +22,7 @@ from store.database import create_pool
 from web.admin_pages import admin_router
 from web.api import api_router
 from web.evaluation_form import evaluation_router
+from web.group_pages import group_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import SignInRequired, pages_router
 from web.work_forms import work_router
@@ -60,6 +61,7 @@ def create_app(
     app.include_router(evaluation_router())
     app.include_router(admin_router())
     app.include_router(work_router())
+    app.include_router(group_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

@@ -1,0 +1,89 @@
+"""The facilitator's page for a peer group: who is ready, the meeting, moving members, findings per member."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from domain.access import Principal, Role
+from domain.peer_group import PeerGroupView
+from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
+from operations import peer_groups
+from operations.cycles import Refused, UnknownCycle
+from web.csrf import check_csrf, csrf_token
+from web.pages import TEMPLATES, Viewer
+from web.work_forms import refusal_fields
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def group_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    async def group_for(request: Request, viewer: Principal, cohort: str, group: str) -> PeerGroupView:
+        if viewer.role is Role.ADMIN or (viewer.role is Role.FACILITATOR and viewer.cohort == cohort):
+            try:
+                return await peer_groups.group_view(request.app.state.client, cohort, group)
+            except UnknownCycle:
+                pass
+        raise HTTPException(status_code=404, detail=f"no peer group {group} in {cohort}")
+
+    async def render(
+        request: Request,
+        viewer: Principal,
+        view: PeerGroupView,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        context: dict[str, Any] = {
+            "principal": viewer,
+            "group": view,
+            "errors": errors or {},
+            "csrf": csrf_token(request),
+        }
+        return TEMPLATES.TemplateResponse(request, "group.html", context, status_code=status)
+
+    @router.get("/groups/{cohort}/{group}", response_class=HTMLResponse)
+    async def show(request: Request, viewer: Viewer, cohort: str, group: str) -> Response:
+        return await render(request, viewer, await group_for(request, viewer, cohort, group))
+
+    @router.post("/groups/{cohort}/{group}/{action}", response_class=HTMLResponse)
+    async def act(request: Request, viewer: Viewer, cohort: str, group: str, action: str) -> Response:
+        view = await group_for(request, viewer, cohort, group)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(request, form.get("csrf", ""))
+        client = request.app.state.client
+        actor = view.facilitator_email if viewer.role is Role.FACILITATOR else "cec"
+        try:
+            if action == "schedule":
+                plan = {
+                    "on": form.get("on", ""),
+                    "start": form.get("start", ""),
+                    "slot_minutes": form.get("slot", "60"),
+                }
+                await peer_groups.schedule_meeting(
+                    client, cohort, group, ScheduleMeetingRequest(plan=plan, actor=actor)
+                )
+            elif action == "move":
+                move: dict[str, Any] = {"cycle_id": form.get("cycle_id", ""), "to": form.get("to", "")}
+                if form.get("later_group"):
+                    move["later_group"] = form["later_group"]
+                await peer_groups.move_member(client, cohort, group, MoveMemberRequest(move=move, actor=actor))
+            elif action == "findings":
+                data = {
+                    "strengths": _lines(form.get("strengths", "")),
+                    "development_priorities": _lines(form.get("development_priorities", "")),
+                    "recommendations": _lines(form.get("recommendations", "")),
+                }
+                findings = GroupFindingsRequest(cycle_id=form.get("cycle_id", ""), data=data, actor=actor)
+                await peer_groups.record_findings(client, cohort, group, findings)
+            else:
+                raise HTTPException(status_code=404)
+        except Refused as refused:
+            errors = {f"{action}:{field}": rule for field, rule in refusal_fields(str(refused)).items()}
+            return await render(request, viewer, view, errors, status=422)
+        return RedirectResponse(f"/groups/{cohort}/{group}", status_code=303)
+
+    return router
