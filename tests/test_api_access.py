@@ -141,3 +141,42 @@ async def test_an_institution_submits_and_reads_its_timeline_through_the_api(
     assert ics.headers["x-content-type-options"] == "nosniff"
     schema = await api.get("/openapi.json")
     assert "/api/cycles/{cycle_id}/submissions/{kind}" in schema.json()["paths"]
+
+
+async def test_staff_routes_are_for_their_roles_only(api: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    # Bodies the workflows refuse, so an allowed call shows as 422 and nothing changes.
+    routes = {
+        "extend": {"stage": "onboarding", "to": "2026-01-01", "reason": "late"},
+        "withdraw": {"reason": " "},
+        "reassign": {"role": "facilitator", "email": "not-an-email"},
+        "review-team": {"lead": "not-an-email"},
+        "review-day": {"on": "2027-01-09", "start": "09:30"},  # a Saturday
+    }
+    expected = {  # for X, in the order above; Z's answers are 404 for everyone but admin and other-2027's facilitator
+        "admin": (422, 422, 422, 422, 422),
+        "facilitator of test-2027": (403, 403, 403, 403, 403),
+        "facilitator of other-2027": (404, 404, 404, 404, 404),
+        "reviewer of X": (403, 403, 403, 403, 422),
+        "institution X": (403, 403, 403, 403, 403),
+        "institution Z": (404, 404, 404, 404, 404),
+    }
+    seen = {}
+    for who in expected:
+        token = await issue_token(pool, PRINCIPALS[who])
+        headers = {"Authorization": f"Bearer {token}"}
+        statuses = []
+        for route, body in routes.items():
+            statuses.append(
+                (await api.post(f"/api/cycles/{X.cycle_id}/{route}", json=body, headers=headers)).status_code
+            )
+        seen[who] = tuple(statuses)
+    assert seen == expected
+    admin = {"Authorization": f"Bearer {await issue_token(pool, PRINCIPALS['admin'])}"}
+    refused = await api.post(f"/api/cycles/{X.cycle_id}/review-day", json=routes["review-day"], headers=admin)
+    assert "not a school day" in refused.json()["detail"]
+    moved = await api.post(
+        f"/api/cycles/{X.cycle_id}/extend",
+        json={"stage": "onboarding", "to": "2027-01-20", "reason": "x"},
+        headers=admin,
+    )
+    assert moved.status_code == 200 and "2027-01-20" in moved.json()["message"]

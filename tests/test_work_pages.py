@@ -170,3 +170,25 @@ async def test_the_facilitator_runs_a_peer_group_from_its_page(env: WorkflowEnvi
         assert recorded.status_code == 303
         shown = await facilitator.client.get(page)
         assert "recorded" in shown.text.split(f'data-cycle="{members[0].cycle_id}"')[1].split("</tr>")[0]
+
+        # The same group through the JSON API, for the facilitator and nobody else.
+        tokens = {
+            who: await issue_token(pool, principal)
+            for who, principal in {
+                "facilitator": facilitator.principal,
+                "outsider": outsider.principal,
+                "member": member.principal,
+            }.items()
+        }
+        api = "/api/groups/test-2027/g1"
+        for who in ("outsider", "member"):
+            headers = {"Authorization": f"Bearer {tokens[who]}"}
+            assert (await facilitator.client.get(api, headers=headers)).status_code == 404
+        headers = {"Authorization": f"Bearer {tokens['facilitator']}"}
+        view = (await facilitator.client.get(api, headers=headers)).json()
+        assert [m["findings_recorded"] for m in view["members"]] == [True, False, False]
+        data = {"strengths": ["Student voice"], "development_priorities": ["Links"], "recommendations": ["Champions"]}
+        done = await facilitator.client.post(f"{api}/findings/{members[1].cycle_id}", json=data, headers=headers)
+        assert done.status_code == 200 and "still to record" in done.json()["message"]
+        again = await facilitator.client.post(f"{api}/findings/{members[1].cycle_id}", json=data, headers=headers)
+        assert again.status_code == 422 and "already recorded" in again.json()["detail"]

@@ -5,21 +5,32 @@ projections; a submission goes to the workflow as an Update, and the validator's
 is the 422 detail. A cycle outside the caller's scope is a 404, as if it did not exist.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 
 from domain.access import Principal, Role, may_submit, sees
-from domain.requests import Receipt
+from domain.peer_group import PeerGroupView
+from domain.requests import (
+    ExtendRequest,
+    GroupFindingsRequest,
+    MoveMemberRequest,
+    ReassignRequest,
+    Receipt,
+    ReviewDayRequest,
+    ReviewTeamRequest,
+    ScheduleMeetingRequest,
+    WithdrawRequest,
+)
 from domain.submissions import SubmissionKind
 from domain.timeline import CycleView
 from domain.timeline_ics import timeline_calendar
-from operations import cycles
+from operations import cycles, peer_groups
 from operations.cycles import Refused, UnknownCycle
 from store.access_tokens import principal_for
 from store.read_models import CycleStatusRow, get_cycle_status, list_cycle_status
@@ -39,6 +50,31 @@ async def principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
+
+
+class ExtendBody(BaseModel):
+    stage: str
+    to: date
+    reason: str
+
+
+class WithdrawBody(BaseModel):
+    reason: str
+
+
+class ReassignBody(BaseModel):
+    role: str = Field(description="facilitator or review_lead")
+    email: str
+
+
+class ReviewTeamBody(BaseModel):
+    lead: str
+    members: list[str] = Field(default_factory=list)
+
+
+class ReviewDayBody(BaseModel):
+    on: date
+    start: time = time(9, 30)
 
 
 class CycleDetail(BaseModel):
@@ -100,6 +136,119 @@ def api_router() -> APIRouter:
             raise HTTPException(status_code=422, detail=str(refused)) from None
         except UnknownCycle:
             raise HTTPException(status_code=409, detail=f"{cycle_id} is no longer running") from None
+
+    async def staff_update(request: Request, caller: Principal, cycle_id: str, send: Any, *roles: Role) -> Receipt:
+        """A cycle change only some roles make: 404 outside the scope, 403 for the wrong role, 422 if refused."""
+        await _visible(request, caller, cycle_id)
+        if caller.role not in roles:
+            raise HTTPException(status_code=403, detail=f"a {caller.role} cannot do this")
+        try:
+            result: Receipt = await send(request.app.state.client)
+        except Refused as refused:
+            raise HTTPException(status_code=422, detail=str(refused)) from None
+        except UnknownCycle:
+            raise HTTPException(status_code=409, detail=f"{cycle_id} is no longer running") from None
+        return result
+
+    @router.post("/cycles/{cycle_id}/extend", response_model=Receipt)
+    async def extend(request: Request, caller: Caller, cycle_id: str, body: ExtendBody) -> Receipt:
+        """CEC moves a stage's due date (and everything after it)."""
+        change = ExtendRequest(stage=body.stage, to=body.to, reason=body.reason, actor="cec")
+        return await staff_update(request, caller, cycle_id, lambda c: cycles.extend(c, cycle_id, change), Role.ADMIN)
+
+    @router.post("/cycles/{cycle_id}/withdraw", response_model=Receipt)
+    async def withdraw(request: Request, caller: Caller, cycle_id: str, body: WithdrawBody) -> Receipt:
+        """CEC withdraws the institution from its cycle."""
+        change = WithdrawRequest(reason=body.reason, actor="cec")
+        return await staff_update(request, caller, cycle_id, lambda c: cycles.withdraw(c, cycle_id, change), Role.ADMIN)
+
+    @router.post("/cycles/{cycle_id}/reassign", response_model=Receipt)
+    async def reassign(request: Request, caller: Caller, cycle_id: str, body: ReassignBody) -> Receipt:
+        """CEC replaces the facilitator or the review lead; prompts not yet sent follow the new person."""
+        change = ReassignRequest(role=body.role, email=body.email, actor="cec")
+        return await staff_update(request, caller, cycle_id, lambda c: cycles.reassign(c, cycle_id, change), Role.ADMIN)
+
+    @router.post("/cycles/{cycle_id}/review-team", response_model=Receipt)
+    async def review_team(request: Request, caller: Caller, cycle_id: str, body: ReviewTeamBody) -> Receipt:
+        """CEC assigns an expert review's lead and members."""
+        change = ReviewTeamRequest(lead=body.lead, members=body.members, actor="cec")
+        return await staff_update(
+            request, caller, cycle_id, lambda c: cycles.assign_review_team(c, cycle_id, change), Role.ADMIN
+        )
+
+    @router.post("/cycles/{cycle_id}/review-day", response_model=Receipt)
+    async def review_day(request: Request, caller: Caller, cycle_id: str, body: ReviewDayBody) -> Receipt:
+        """The review lead schedules (or moves) the review day."""
+        row = await _visible(request, caller, cycle_id)
+        change = ReviewDayRequest(on=body.on, start=body.start, actor=acting_as(caller, row, "review"))
+        return await staff_update(
+            request,
+            caller,
+            cycle_id,
+            lambda c: cycles.schedule_review_day(c, cycle_id, change),
+            Role.ADMIN,
+            Role.REVIEWER,
+        )
+
+    async def group_call(request: Request, caller: Principal, cohort: str, group: str, send: Any) -> Any:
+        """A peer group is its cohort's facilitator's (and CEC's); anyone else is told it does not exist."""
+        if not (caller.role is Role.ADMIN or (caller.role is Role.FACILITATOR and caller.cohort == cohort)):
+            raise HTTPException(status_code=404, detail=f"no peer group {group} in {cohort}")
+        try:
+            return await send(request.app.state.client)
+        except Refused as refused:
+            raise HTTPException(status_code=422, detail=str(refused)) from None
+        except UnknownCycle:
+            raise HTTPException(status_code=404, detail=f"no peer group {group} in {cohort}") from None
+
+    def group_actor(caller: Principal) -> str:
+        return "facilitator" if caller.role is Role.FACILITATOR else "cec"
+
+    @router.get("/groups/{cohort}/{group}", response_model=PeerGroupView, tags=["peer groups"])
+    async def get_group(request: Request, caller: Caller, cohort: str, group: str) -> PeerGroupView:
+        """A peer group: members, who is ready, the meeting and slots, findings recorded."""
+        view: PeerGroupView = await group_call(
+            request, caller, cohort, group, lambda c: peer_groups.group_view(c, cohort, group)
+        )
+        return view
+
+    @router.post("/groups/{cohort}/{group}/meeting", response_model=Receipt, tags=["peer groups"])
+    async def schedule_meeting(
+        request: Request, caller: Caller, cohort: str, group: str, plan: Annotated[dict[str, Any], Body()]
+    ) -> Receipt:
+        """Schedule the meeting: {on, start, slot_minutes, themes_in_scope}."""
+        change = ScheduleMeetingRequest(plan=plan, actor=group_actor(caller))
+        receipt: Receipt = await group_call(
+            request, caller, cohort, group, lambda c: peer_groups.schedule_meeting(c, cohort, group, change)
+        )
+        return receipt
+
+    @router.post("/groups/{cohort}/{group}/moves", response_model=Receipt, tags=["peer groups"])
+    async def move_member(
+        request: Request, caller: Caller, cohort: str, group: str, move: Annotated[dict[str, Any], Body()]
+    ) -> Receipt:
+        """Move a member who is not ready: {cycle_id, to: later_group | expert_review, later_group, reason}."""
+        change = MoveMemberRequest(move=move, actor=group_actor(caller))
+        receipt: Receipt = await group_call(
+            request, caller, cohort, group, lambda c: peer_groups.move_member(c, cohort, group, change)
+        )
+        return receipt
+
+    @router.post("/groups/{cohort}/{group}/findings/{cycle_id}", response_model=Receipt, tags=["peer groups"])
+    async def group_findings(
+        request: Request,
+        caller: Caller,
+        cohort: str,
+        group: str,
+        cycle_id: str,
+        data: Annotated[dict[str, Any], Body()],
+    ) -> Receipt:
+        """Record one member's findings after the meeting (the fields of a review)."""
+        change = GroupFindingsRequest(cycle_id=cycle_id, data=data, actor=group_actor(caller))
+        receipt: Receipt = await group_call(
+            request, caller, cohort, group, lambda c: peer_groups.record_findings(c, cohort, group, change)
+        )
+        return receipt
 
     @router.get("/cycles/{cycle_id}/timeline.ics", response_class=Response)
     async def timeline(request: Request, caller: Caller, cycle_id: str) -> Response:
