@@ -5,13 +5,13 @@ projections; a submission goes to the workflow as an Update, and the validator's
 is the 422 detail. A cycle outside the caller's scope is a 404, as if it did not exist.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from temporalio.client import Client
 
 from domain.access import Principal, Role, may_submit, sees
@@ -36,6 +36,7 @@ from store.access_tokens import principal_for
 from store.read_models import CycleStatusRow, get_cycle_status, list_cycle_status
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+# Request bodies are the workflows' own request models; their `actor` is always set here, from the token.
 
 
 async def principal(request: Request) -> Principal:
@@ -50,31 +51,6 @@ async def principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(principal)]
-
-
-class ExtendBody(BaseModel):
-    stage: str
-    to: date
-    reason: str
-
-
-class WithdrawBody(BaseModel):
-    reason: str
-
-
-class ReassignBody(BaseModel):
-    role: str = Field(description="facilitator or review_lead")
-    email: str
-
-
-class ReviewTeamBody(BaseModel):
-    lead: str
-    members: list[str] = Field(default_factory=list)
-
-
-class ReviewDayBody(BaseModel):
-    on: date
-    start: time = time(9, 30)
 
 
 class CycleDetail(BaseModel):
@@ -151,36 +127,36 @@ def api_router() -> APIRouter:
         return result
 
     @router.post("/cycles/{cycle_id}/extend", response_model=Receipt)
-    async def extend(request: Request, caller: Caller, cycle_id: str, body: ExtendBody) -> Receipt:
+    async def extend(request: Request, caller: Caller, cycle_id: str, body: ExtendRequest) -> Receipt:
         """CEC moves a stage's due date (and everything after it)."""
-        change = ExtendRequest(stage=body.stage, to=body.to, reason=body.reason, actor="cec")
+        change = body.model_copy(update={"actor": "cec"})
         return await staff_update(request, caller, cycle_id, lambda c: cycles.extend(c, cycle_id, change), Role.ADMIN)
 
     @router.post("/cycles/{cycle_id}/withdraw", response_model=Receipt)
-    async def withdraw(request: Request, caller: Caller, cycle_id: str, body: WithdrawBody) -> Receipt:
+    async def withdraw(request: Request, caller: Caller, cycle_id: str, body: WithdrawRequest) -> Receipt:
         """CEC withdraws the institution from its cycle."""
-        change = WithdrawRequest(reason=body.reason, actor="cec")
+        change = body.model_copy(update={"actor": "cec"})
         return await staff_update(request, caller, cycle_id, lambda c: cycles.withdraw(c, cycle_id, change), Role.ADMIN)
 
     @router.post("/cycles/{cycle_id}/reassign", response_model=Receipt)
-    async def reassign(request: Request, caller: Caller, cycle_id: str, body: ReassignBody) -> Receipt:
+    async def reassign(request: Request, caller: Caller, cycle_id: str, body: ReassignRequest) -> Receipt:
         """CEC replaces the facilitator or the review lead; prompts not yet sent follow the new person."""
-        change = ReassignRequest(role=body.role, email=body.email, actor="cec")
+        change = body.model_copy(update={"actor": "cec"})
         return await staff_update(request, caller, cycle_id, lambda c: cycles.reassign(c, cycle_id, change), Role.ADMIN)
 
     @router.post("/cycles/{cycle_id}/review-team", response_model=Receipt)
-    async def review_team(request: Request, caller: Caller, cycle_id: str, body: ReviewTeamBody) -> Receipt:
+    async def review_team(request: Request, caller: Caller, cycle_id: str, body: ReviewTeamRequest) -> Receipt:
         """CEC assigns an expert review's lead and members."""
-        change = ReviewTeamRequest(lead=body.lead, members=body.members, actor="cec")
+        change = body.model_copy(update={"actor": "cec"})
         return await staff_update(
             request, caller, cycle_id, lambda c: cycles.assign_review_team(c, cycle_id, change), Role.ADMIN
         )
 
     @router.post("/cycles/{cycle_id}/review-day", response_model=Receipt)
-    async def review_day(request: Request, caller: Caller, cycle_id: str, body: ReviewDayBody) -> Receipt:
+    async def review_day(request: Request, caller: Caller, cycle_id: str, body: ReviewDayRequest) -> Receipt:
         """The review lead schedules (or moves) the review day."""
         row = await _visible(request, caller, cycle_id)
-        change = ReviewDayRequest(on=body.on, start=body.start, actor=acting_as(caller, row, "review"))
+        change = body.model_copy(update={"actor": acting_as(caller, row, "review")})
         return await staff_update(
             request,
             caller,
