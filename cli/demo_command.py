@@ -13,7 +13,7 @@ from rich.text import Text
 
 from cli.runtime import run, settings_for
 from cli.spec_builder import SpecContext, build_spec
-from cli.stack_commands import print_addresses
+from cli.stack_commands import print_addresses, print_admin_link
 from demo.cohort import DEMO_COHORT
 from demo.simulation import DEMO_GROUP, FACILITATOR, REVIEW_LEAD, Simulator
 from domain.london_time import LONDON
@@ -68,6 +68,7 @@ def demo(
     async def body() -> None:
         async with running_stack(settings, time_scale) as stack:
             print_addresses(stack.addresses, stack.data_dir)
+            await print_admin_link(stack)
             context = SpecContext(settings)
             personas: dict[str, str] = {}
             specs = []

@@ -15,7 +15,7 @@ from domain.access import Principal, Role
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, resolve
-from stack.dev_stack import running_stack
+from stack.dev_stack import RunningStack, running_stack
 from stack.stop_signal import wait_for_stop
 from stack.web_server import serving_web
 from store.access_tokens import issue_token
@@ -52,6 +52,14 @@ def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:
     console.print("Other `cis` commands in another terminal find this stack. Ctrl-C stops everything.")
 
 
+async def print_admin_link(stack: RunningStack) -> None:
+    """A CEC admin's sign-in link to the running web app, for the person who started the stack."""
+    if stack.addresses.web_url:
+        admin = Principal(role=Role.ADMIN, expires_at=datetime.now(UTC) + timedelta(days=7))
+        token = await issue_token(stack.pool, admin)
+        console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}")
+
+
 def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
     """Run the embedded stack in the foreground: Temporal dev server, PostgreSQL, the worker."""
     settings = settings_for(data_dir)
@@ -60,10 +68,7 @@ def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
     async def body() -> None:
         async with running_stack(settings, time_scale or settings.time_scale) as stack:
             print_addresses(stack.addresses, stack.data_dir)
-            if stack.addresses.web_url:
-                admin = Principal(role=Role.ADMIN, expires_at=datetime.now(UTC) + timedelta(days=7))
-                token = await issue_token(stack.pool, admin)
-                console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}")
+            await print_admin_link(stack)
             await wait_for_stop()
         console.print("stopped")
 

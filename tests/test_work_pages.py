@@ -192,3 +192,34 @@ async def test_the_facilitator_runs_a_peer_group_from_its_page(env: WorkflowEnvi
         assert done.status_code == 200 and "still to record" in done.json()["message"]
         again = await facilitator.client.post(f"{api}/findings/{members[1].cycle_id}", json=data, headers=headers)
         assert again.status_code == 422 and "already recorded" in again.json()["detail"]
+
+
+async def test_an_institution_onboards_from_its_page(env: WorkflowEnvironment, pool: asyncpg.Pool) -> None:
+    engine = Engine(env, pool)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+    app.state.pool, app.state.client = pool, env.client
+    async with running_worker(engine.client, pool, engine.task_queue):
+        await engine.start(Y)
+        await engine.advance_to(Y.cycle_id, datetime.combine(Y.start_date, time(10), tzinfo=UTC))
+        school = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=Y.cycle_id, expires_at=LATER))
+        await school.sign_in()
+        page = f"/cycles/{Y.cycle_id}/work/onboarding"
+        assert "Confirm your contacts" in (await school.client.get(f"/cycles/{Y.cycle_id}")).text
+        contacts = {
+            "careers_leader-name": "Sam Patel",
+            "careers_leader-email": "sam@school",
+            "senior_leader-name": "Alex Jones",
+            "senior_leader-email": "head@school.example",
+        }
+        refused = await school.post(page, page, contacts)
+        assert refused.status_code == 422
+        email_error = refused.text.split('name="careers_leader-email"')[1].split("</fieldset>")[0]
+        assert '<span class="error">' in email_error
+        unread = await school.post(page, page, contacts | {"careers_leader-email": "sam@school.example"})
+        assert unread.status_code == 422 and "read the timeline before confirming onboarding" in unread.text
+        done = await school.post(
+            page, page, contacts | {"careers_leader-email": "sam@school.example", "timeline_acknowledged": "yes"}
+        )
+        assert done.status_code == 303
+        view = await engine.view(Y.cycle_id)
+        assert next(m for m in view.milestones if m.stage is Stage.ONBOARDING).closed_on is not None

@@ -23,6 +23,7 @@ from web.csrf import check_csrf, csrf_token
 from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
 
 WORK = {
+    "onboarding": "Onboarding",
     "action-plan": "Action plan",
     "check-in": "Check-in",
     "review": "Review findings",
@@ -181,7 +182,23 @@ def work_router() -> APIRouter:
     return router
 
 
+def _contact(form: dict[str, Any], role: str) -> dict[str, Any] | None:
+    name, email = str(form.get(f"{role}-name", "")).strip(), str(form.get(f"{role}-email", "")).strip()
+    if role == "governor" and not name and not email:
+        return None
+    contact: dict[str, Any] = {"name": name, "email": email}
+    if str(form.get(f"{role}-title", "")).strip():
+        contact["role_title"] = str(form[f"{role}-title"]).strip()
+    return contact
+
+
 def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any]:
+    if kind == "onboarding":
+        contacts = {role: _contact(form, role) for role in ("careers_leader", "senior_leader", "governor")}
+        return {
+            "contacts": {role: contact for role, contact in contacts.items() if contact is not None},
+            "timeline_acknowledged": form.get("timeline_acknowledged") == "yes",
+        }
     if kind == "action-plan":
         return action_plan_data(form, int(form.get("rows", 3)))
     if kind == "check-in":
