@@ -57,7 +57,7 @@ async def print_admin_link(stack: RunningStack) -> None:
     if stack.addresses.web_url:
         admin = Principal(role=Role.ADMIN, expires_at=datetime.now(UTC) + timedelta(days=7))
         token = await issue_token(stack.pool, admin)
-        console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}")
+        console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}", soft_wrap=True)
 
 
 def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
