@@ -1,7 +1,6 @@
-"""The FastAPI application: for now the health check operators and load balancers poll.
+"""The FastAPI application: the health check, the pages, the JSON API and the mail opt-out page.
 
-The dashboards, institution pages and JSON API are built on this app (issue 6); every page
-will read projections and change state only by sending Updates to workflows.
+Pages and lists read projections; every change of state is an Update sent to a workflow.
 """
 
 from collections.abc import AsyncIterator
