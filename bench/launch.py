@@ -18,9 +18,9 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cli.spec_builder import SpecContext, build_spec
 from domain.stages import Phase, ReviewType
 from operations.cohorts import launch_cohort
+from operations.spec_builder import SpecContext, build_spec
 from settings import Settings
 from stack.dev_stack import running_stack
 

@@ -10,10 +10,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, run
-from cli.spec_builder import PolicyFileError, SpecContext, read_reminder_policy, specs_from_roster
 from domain.roster import RosterReport, parse_roster, roster_template
 from domain.schedule import ReminderPolicy
 from operations.cohorts import LaunchOutcome, launch_cohort
+from operations.spec_builder import PolicyFileError, SpecContext, read_reminder_policy, specs_from_roster
 from store.cohort_summary import GroupCount, cohort_summary
 
 cohort_app = typer.Typer(help="Launch and follow a cohort of institutions.", no_args_is_help=True)

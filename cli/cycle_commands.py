@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, read_json_file, run
-from cli.spec_builder import PolicyFileError, SpecContext, build_spec, read_reminder_policy
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
 from domain.requests import ExtendRequest, ReassignRequest, WithdrawRequest
@@ -17,6 +16,7 @@ from domain.stages import Phase, ReviewType, Stage
 from domain.submissions import SubmissionKind
 from domain.timeline_ics import timeline_calendar
 from operations import cycles
+from operations.spec_builder import PolicyFileError, SpecContext, build_spec, read_reminder_policy
 from store.read_models import list_cycle_status, list_events, list_prompts
 
 cycle_app = typer.Typer(help="Start, inspect and change one review cycle.", no_args_is_help=True)

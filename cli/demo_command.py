@@ -12,13 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.runtime import run, settings_for
-from cli.spec_builder import SpecContext, build_spec
 from cli.stack_commands import print_addresses, print_admin_link
 from demo.cohort import DEMO_COHORT
 from demo.simulation import DEMO_GROUP, FACILITATOR, REVIEW_LEAD, Simulator
 from domain.london_time import LONDON
 from domain.stages import ReviewType
 from operations.cohorts import launch_cohort
+from operations.spec_builder import SpecContext, build_spec
 from stack.dev_stack import running_stack
 from stack.stop_signal import wait_for_stop
 from store.read_models import CycleStatusRow, list_cycle_status

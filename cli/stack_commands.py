@@ -10,8 +10,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 
 from cli.runtime import run, settings_for, temporal_client
-from cli.spec_builder import calendar_from
 from domain.access import Principal, Role
+from operations.spec_builder import calendar_from
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, resolve

@@ -113,7 +113,7 @@ def _model_files(directory: Path) -> list[Path]:
 
 def _read_folder(directory: Path) -> tuple[tuple[str, MaturityModel], ...]:
     """Read afresh on every call, so a file CEC replaces is picked up; callers that build many specs
-    resolve the model once (cli.spec_builder.SpecContext)."""
+    resolve the model once (operations.spec_builder.SpecContext)."""
     return tuple((path.name, load_model_file(path)) for path in _model_files(directory))
 
 

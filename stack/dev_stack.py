@@ -13,7 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.mail_delivery import SmtpSettings
-from content.calendar_catalog import default_calendar, load_calendar_file
+from operations.spec_builder import calendar_from
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
@@ -93,6 +93,5 @@ async def running_stack(
         if with_worker:
             worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail_settings(settings))
             await stack.enter_async_context(worker)
-            calendar = load_calendar_file(settings.calendar_file) if settings.calendar_file else default_calendar()
-            await ensure_weekly_digest(client, settings.task_queue, calendar, time_scale)
+            await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)
         yield RunningStack(addresses, client, pool, data_dir)

@@ -11,7 +11,6 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from cli.spec_builder import SpecContext, specs_from_roster
 from content.model_catalog import default_model
 from domain.cycle_clock import SECONDS_PER_WEEK
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
@@ -21,6 +20,7 @@ from domain.roster import ROSTER_COLUMNS, parse_roster
 from domain.stages import ModelVariant, Phase, ReviewType
 from operations import cycles, peer_groups
 from operations.cohorts import launch_cohort
+from operations.spec_builder import SpecContext, specs_from_roster
 from settings import Settings
 from store.cohort_summary import cohort_summary
 from tests import factories

@@ -9,9 +9,9 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from cli.spec_builder import PolicyFileError, read_reminder_policy
 from domain.london_time import at_london, in_london
 from domain.schedule import SchedulePolicy
+from operations.spec_builder import PolicyFileError, read_reminder_policy
 from store.read_models import list_prompts
 from tests import factories
 from tests.engine import Engine, running_worker

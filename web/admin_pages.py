@@ -6,10 +6,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cli.spec_builder import SpecContext, specs_from_roster
 from domain.access import Role
 from domain.roster import parse_roster
 from operations.cohorts import launch_cohort
+from operations.spec_builder import SpecContext, specs_from_roster
 from web.csrf import check_csrf, csrf_token
 from web.pages import TEMPLATES, Viewer
 

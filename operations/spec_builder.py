@@ -1,4 +1,7 @@
-"""Turn command-line choices and settings into a CycleSpec: the model, calendar and clock to use."""
+"""Turn choices and settings into a CycleSpec: the model, calendar, clock and reminder policy to use.
+
+Shared by the CLI, the web app (roster upload) and the benchmarks.
+"""
 
 import json
 from datetime import date, datetime
