@@ -20,12 +20,13 @@ FOLLOW_UP_DAYS = 400
 def issue(
     role: Annotated[Role, typer.Option(help="admin, facilitator, reviewer or institution")],
     cohort: Annotated[str | None, typer.Option(help="The facilitator's cohort")] = None,
+    hub: Annotated[str | None, typer.Option(help="Or the facilitator's Careers Hub (as in the roster)")] = None,
     cycle: Annotated[str | None, typer.Option(help="The reviewer's or institution's cycle")] = None,
     days: Annotated[int, typer.Option(help="Days a staff token lasts", min=1, max=366)] = 90,
 ) -> None:
     """Issue a token; prints the sign-in link and, on the last line, the bare token (shown only now)."""
-    if role is Role.FACILITATOR and not cohort:
-        fail("--cohort: a facilitator's token is for one cohort")
+    if role is Role.FACILITATOR and bool(cohort) == bool(hub):
+        fail("--cohort or --hub: a facilitator's token is for one cohort or one Careers Hub")
     if role in (Role.REVIEWER, Role.INSTITUTION) and not cycle:
         fail(f"--cycle: a {role} token is for one cycle")
 
@@ -42,6 +43,7 @@ def issue(
             principal = Principal(
                 role=role,
                 cohort=cohort if role is Role.FACILITATOR else None,
+                careers_hub=hub if role is Role.FACILITATOR else None,
                 cycle_id=cycle if role in (Role.REVIEWER, Role.INSTITUTION) else None,
                 expires_at=expires,
             )

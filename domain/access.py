@@ -6,7 +6,7 @@ A person outside a scope is told nothing exists (404), never what they may not s
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.submissions import SubmissionKind
 
@@ -25,6 +25,7 @@ class Principal(BaseModel):
 
     role: Role
     cohort: str | None = None
+    careers_hub: str | None = Field(default=None, description="A facilitator's Careers Hub, instead of a cohort")
     cycle_id: str | None = None
     expires_at: datetime
 
@@ -45,10 +46,12 @@ SUBMITTED_BY: dict[Role, frozenset[SubmissionKind]] = {
 }
 
 
-def sees(principal: Principal, cycle_id: str, cohort: str) -> bool:
+def sees(principal: Principal, cycle_id: str, cohort: str, careers_hub: str | None = None) -> bool:
     if principal.role is Role.ADMIN:
         return True
     if principal.role is Role.FACILITATOR:
+        if principal.careers_hub is not None:
+            return principal.careers_hub == careers_hub
         return principal.cohort == cohort
     return principal.cycle_id == cycle_id
 

@@ -43,6 +43,8 @@ class Dashboard(BaseModel):
 def _scope(principal: Principal) -> tuple[str, list[object]]:
     if principal.role is Role.ADMIN:
         return "true", []
+    if principal.role is Role.FACILITATOR and principal.careers_hub is not None:
+        return "careers_hub = $1", [principal.careers_hub]
     if principal.role is Role.FACILITATOR:
         return "cohort = $1", [principal.cohort]
     return "cycle_id = $1", [principal.cycle_id]

@@ -20,15 +20,16 @@ from tests import factories
 from tests.engine import Engine, running_worker
 from web.app import create_app
 
-X = factories.cycle_spec(urn="100081")  # cohort test-2027, expert
-Y = factories.cycle_spec(urn="100082", review_type=ReviewType.PEER)  # cohort test-2027
-Z = factories.cycle_spec(urn="100083", cohort="other-2027")
+X = factories.cycle_spec(urn="100081", careers_hub="Hub North")  # cohort test-2027, expert
+Y = factories.cycle_spec(urn="100082", review_type=ReviewType.PEER)  # cohort test-2027, no hub
+Z = factories.cycle_spec(urn="100083", cohort="other-2027", careers_hub="Hub North")
 LATER = datetime.now(UTC) + timedelta(days=30)
 
 PRINCIPALS = {
     "admin": Principal(role=Role.ADMIN, expires_at=LATER),
     "facilitator of test-2027": Principal(role=Role.FACILITATOR, cohort="test-2027", expires_at=LATER),
     "facilitator of other-2027": Principal(role=Role.FACILITATOR, cohort="other-2027", expires_at=LATER),
+    "facilitator of Hub North": Principal(role=Role.FACILITATOR, careers_hub="Hub North", expires_at=LATER),
     "reviewer of X": Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, expires_at=LATER),
     "institution X": Principal(role=Role.INSTITUTION, cycle_id=X.cycle_id, expires_at=LATER),
     "institution Z": Principal(role=Role.INSTITUTION, cycle_id=Z.cycle_id, expires_at=LATER),
@@ -40,6 +41,7 @@ EXPECTED = {
     "admin": (200, 200, 422, 422),
     "facilitator of test-2027": (200, 404, 403, 404),
     "facilitator of other-2027": (404, 200, 404, 403),
+    "facilitator of Hub North": (200, 200, 403, 403),
     "reviewer of X": (200, 404, 403, 404),
     "institution X": (200, 404, 422, 404),
     "institution Z": (404, 200, 404, 422),
@@ -48,6 +50,7 @@ LISTED = {
     "admin": {X.cycle_id, Y.cycle_id, Z.cycle_id},
     "facilitator of test-2027": {X.cycle_id, Y.cycle_id},
     "facilitator of other-2027": {Z.cycle_id},
+    "facilitator of Hub North": {X.cycle_id, Z.cycle_id},
     "reviewer of X": {X.cycle_id},
     "institution X": {X.cycle_id},
     "institution Z": {Z.cycle_id},

@@ -33,6 +33,7 @@ from domain.timeline_ics import timeline_calendar
 from operations import cycles, peer_groups
 from operations.cycles import Refused, UnknownCycle
 from store.access_tokens import principal_for
+from store.dashboard import DashboardFilters, dashboard
 from store.read_models import CycleStatusRow, get_cycle_status, list_cycle_status
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
@@ -60,7 +61,7 @@ class CycleDetail(BaseModel):
 
 async def _visible(request: Request, caller: Principal, cycle_id: str) -> CycleStatusRow:
     row = await get_cycle_status(request.app.state.pool, cycle_id)
-    if row is None or not sees(caller, row.cycle_id, row.cohort):
+    if row is None or not sees(caller, row.cycle_id, row.cohort, row.careers_hub):
         raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
     return row
 
@@ -75,7 +76,8 @@ def api_router() -> APIRouter:
         if caller.role is Role.ADMIN:
             return await list_cycle_status(pool)
         if caller.role is Role.FACILITATOR:
-            return await list_cycle_status(pool, cohort=caller.cohort)
+            board = await dashboard(pool, caller, DashboardFilters())
+            return board.rows
         row = await get_cycle_status(pool, caller.cycle_id or "")
         return [row] if row is not None else []
 

@@ -206,7 +206,7 @@ def pages_router() -> APIRouter:
 
 async def visible_cycle(request: Request, viewer: Principal, cycle_id: str) -> CycleStatusRow:
     row = await get_cycle_status(request.app.state.pool, cycle_id)
-    if row is None or not sees(viewer, row.cycle_id, row.cohort):
+    if row is None or not sees(viewer, row.cycle_id, row.cohort, row.careers_hub):
         raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
     return row
 
