@@ -6,7 +6,7 @@ Reads the cycle_status projection only, so it stays one indexed query however ma
 from datetime import date
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.access import Principal, Role
 from store.read_models import CycleStatusRow
@@ -32,12 +32,19 @@ class DashboardFilters(BaseModel):
     trust: str | None = None
     sort: str = "due"
     descending: bool = False
+    page: int = Field(default=1, ge=1)
+
+
+PAGE_SIZE = 200
 
 
 class Dashboard(BaseModel):
     rows: list[CycleStatusRow]
     stage_counts: dict[str, int]
     total: int
+    matching: int = Field(description="Rows matching the filters, on every page")
+    page: int = 1
+    pages: int = 1
 
 
 def _scope(principal: Principal) -> tuple[str, list[object]]:
@@ -50,7 +57,10 @@ def _scope(principal: Principal) -> tuple[str, list[object]]:
     return "cycle_id = $1", [principal.cycle_id]
 
 
-async def dashboard(pool: asyncpg.Pool, principal: Principal, filters: DashboardFilters) -> Dashboard:
+async def dashboard(
+    pool: asyncpg.Pool, principal: Principal, filters: DashboardFilters, paged: bool = False
+) -> Dashboard:
+    """`paged`: one page of PAGE_SIZE rows (the HTML view); otherwise every matching row (CSV, API)."""
     scope, values = _scope(principal)
     conditions = [scope]
 
@@ -80,16 +90,22 @@ async def dashboard(pool: asyncpg.Pool, principal: Principal, filters: Dashboard
         add("stage = ?", filters.stage)
     column = SORTABLE.get(filters.sort, "due_date")
     direction = "DESC" if filters.descending else "ASC"
+    where = " AND ".join(conditions)
+    stage_counts = {r["stage"]: r["n"] for r in counts}
+    matching = stage_counts.get(filters.stage, 0) if filters.stage else sum(stage_counts.values())
+    window = f"LIMIT {PAGE_SIZE} OFFSET {(filters.page - 1) * PAGE_SIZE}" if paged else ""
     rows = await pool.fetch(
-        f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE {' AND '.join(conditions)} "
-        f"ORDER BY {column} {direction} NULLS LAST, name, cycle_id",
+        f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE {where} "
+        f"ORDER BY {column} {direction} NULLS LAST, name, cycle_id {window}",
         *values,
     )
-    stage_counts = {r["stage"]: r["n"] for r in counts}
     return Dashboard(
         rows=[CycleStatusRow.model_validate(dict(r)) for r in rows],
         stage_counts=stage_counts,
         total=sum(stage_counts.values()),
+        matching=matching,
+        page=filters.page if paged else 1,
+        pages=max(1, -(-matching // PAGE_SIZE)) if paged else 1,
     )
 
 

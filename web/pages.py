@@ -105,6 +105,7 @@ def pages_router() -> APIRouter:
         trust: str | None = None,
         sort: str = "due",
         descending: bool = False,
+        page: int = 1,
     ) -> DashboardFilters:
         return DashboardFilters(
             cohort=cohort or None,
@@ -116,6 +117,7 @@ def pages_router() -> APIRouter:
             trust=trust or None,
             sort=sort if sort in SORTABLE else "due",
             descending=descending,
+            page=max(page, 1),
         )
 
     FilterQuery = Annotated[DashboardFilters, Depends(filters_from)]
@@ -124,13 +126,13 @@ def pages_router() -> APIRouter:
     async def show_dashboard(request: Request, viewer: Viewer, filters: FilterQuery) -> Response:
         if viewer.role in (Role.INSTITUTION, Role.REVIEWER):
             return RedirectResponse(f"/cycles/{viewer.cycle_id}", status_code=303)
-        board = await dashboard(request.app.state.pool, viewer, filters)
+        board = await dashboard(request.app.state.pool, viewer, filters, paged=True)
         today = datetime.now(LONDON).date()
-        query = _query(filters)
+        query = _query(filters.model_copy(update={"page": 1}))
 
         def sort_query(key: str) -> str:
             flip = filters.sort == key and not filters.descending
-            return _query(filters.model_copy(update={"sort": key, "descending": flip}))
+            return _query(filters.model_copy(update={"sort": key, "descending": flip, "page": 1}))
 
         context: dict[str, Any] = {
             "principal": viewer,
@@ -141,6 +143,7 @@ def pages_router() -> APIRouter:
             "columns": COLUMNS,
             "query": query,
             "sort_query": sort_query,
+            "page_query": lambda page: _query(filters.model_copy(update={"page": page})),
             "overdue_days": lambda row: days_overdue(row, today),
         }
         return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
@@ -212,5 +215,5 @@ async def visible_cycle(request: Request, viewer: Principal, cycle_id: str) -> C
 
 
 def _query(filters: DashboardFilters) -> str:
-    values = {k: v for k, v in filters.model_dump().items() if v not in (None, False, "")}
+    values = {k: v for k, v in filters.model_dump().items() if v not in (None, False, "") and (k, v) != ("page", 1)}
     return urlencode(values)
