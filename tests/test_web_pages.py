@@ -145,3 +145,13 @@ async def test_form_pages_in_and_out_of_scope(web: httpx.AsyncClient, pool: asyn
             statuses.append((await web.get(path)).status_code)
         seen[who] = tuple(statuses)
     assert seen == expected
+
+
+async def test_posting_a_form_is_held_to_the_same_roles_as_opening_it(
+    web: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    await sign_in(web, pool, "reviewer of X")
+    csrf = (await web.get(f"/cycles/{X.cycle_id}/work/review")).text.split('name="csrf" value="', 1)[1].split('"')[0]
+    for path in (f"/cycles/{X.cycle_id}/self-evaluation", f"/cycles/{X.cycle_id}/work/action-plan"):
+        refused = await web.post(path, data={"csrf": csrf, "action": "draft"})
+        assert refused.status_code == 403, path

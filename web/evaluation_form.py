@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.access import Role
+from domain.access import Principal, may_submit
 from domain.maturity_model import MaturityModel
 from domain.refusals import problems_in
+from domain.submissions import SubmissionKind
 from operations import cycles
 from operations.cycles import Refused, UnknownCycle
 from store.drafts import drop_draft, get_draft, save_draft
@@ -63,6 +64,11 @@ def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], li
     return by_indicator, general
 
 
+def only_the_institution(viewer: Principal, kind: str) -> None:
+    if not may_submit(viewer, SubmissionKind(kind)):
+        raise HTTPException(status_code=403, detail="only the institution fills in its evaluation")
+
+
 def evaluation_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -78,8 +84,7 @@ def evaluation_router() -> APIRouter:
         status: int = 200,
     ) -> Response:
         row = await visible_cycle(request, viewer, cycle_id)
-        if viewer.role not in (Role.INSTITUTION, Role.ADMIN):
-            raise HTTPException(status_code=403, detail="only the institution fills in its evaluation")
+        only_the_institution(viewer, kind)
         try:
             model = await cycles.cycle_model(request.app.state.client, cycle_id)
         except UnknownCycle:
@@ -116,6 +121,7 @@ def evaluation_router() -> APIRouter:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
         await visible_cycle(request, viewer, cycle_id)
+        only_the_institution(viewer, kind)
         model = await cycles.cycle_model(request.app.state.client, cycle_id)
         data = form_data(model, form)
         pool = request.app.state.pool
