@@ -91,7 +91,11 @@ async def running_stack(
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
         if with_worker:
-            worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail_settings(settings))
+            mail = mail_settings(settings)
+            if addresses.web_url and "public_url" not in settings.model_fields_set:
+                # Links in the mail point at the web app this stack serves, whichever port it found free.
+                mail = mail.model_copy(update={"public_url": addresses.web_url})
+            worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail)
             await stack.enter_async_context(worker)
             await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)
         yield RunningStack(addresses, client, pool, data_dir)
