@@ -10,6 +10,7 @@ from datetime import date, datetime
 import asyncpg
 from pydantic import BaseModel, Field
 
+from domain.cycle_spec import cycle_workflow_id
 from domain.events import MilestoneRecord
 from store.event_rows import EVENT_COLUMNS, stored_event
 
@@ -122,7 +123,7 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
         stored_event(r)
         for r in await pool.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND type = ANY($2::text[]) ORDER BY position",
-            f"cycle-{subject_id}",
+            cycle_workflow_id(subject_id),
             ["CycleStarted", "DeadlineExtended", "ReviewDayScheduled", "ReviewMeetingArranged"],
         )
     ]

@@ -1,9 +1,8 @@
 """Prompts arrive as email, against a real SMTP server run in-process (aiosmtpd): the right people, on the
 right dates and times, one message a day at most, calendar files where due, and never a message twice."""
 
-import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, time, timedelta
 
 import asyncpg
@@ -25,6 +24,7 @@ from store.read_models import list_prompts
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import LEAD, MAIL, Engine, running_worker
+from tests.eventually import eventually
 from tests.smtp_server import SmtpServer, attachment, dated, kinds
 from web.app import create_app
 from workflows.mailbox import MailboxWorkflow, outgoing_from
@@ -50,15 +50,6 @@ def engine(env: WorkflowEnvironment, pool: asyncpg.Pool) -> Engine:
     return Engine(env, pool)
 
 
-async def until(check: Callable[[], bool | Awaitable[bool]], what: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        result = check()
-        if result if isinstance(result, bool) else await result:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened: {what}")
-
-
 def arrived(smtp: SmtpServer, count: int) -> Callable[[], bool]:
     return lambda: len(smtp.inbox.messages) >= count
 
@@ -68,17 +59,17 @@ async def test_a_whole_cycle_delivers_the_expected_mail(engine: Engine, smtp: Sm
     clock = CohortTime(engine.env, START)
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         handle = await engine.start(spec)
-        await until(arrived(smtp, 1), "the timeline at onboarding")
+        await eventually(arrived(smtp, 1), "the timeline at onboarding")
         await clock.on(START, time(10))
         await engine.submit(spec.cycle_id, "onboarding", factories.onboarding(LEADER))
         await clock.on(date(2027, 1, 11), time(12))
-        await until(arrived(smtp, 2), "self-evaluation opened")
+        await eventually(arrived(smtp, 2), "self-evaluation opened")
         await clock.on(date(2027, 1, 25), time(12))
-        await until(arrived(smtp, 3), "the first reminder")
+        await eventually(arrived(smtp, 3), "the first reminder")
         await clock.on(date(2027, 1, 27), time(10))
         extend = ExtendRequest(stage="self_evaluation", to=date(2027, 2, 8), reason="Ofsted visit", actor="cec")
         await cycles.extend(engine.client, spec.cycle_id, extend)
-        await until(arrived(smtp, 4), "the new date")
+        await eventually(arrived(smtp, 4), "the new date")
         await clock.on(date(2027, 2, 2), time(10))
         await engine.submit(spec.cycle_id, "self-evaluation", factories.evaluation())
         # The extension moved the review's opening to the new self-evaluation date.
@@ -104,7 +95,7 @@ async def test_a_whole_cycle_delivers_the_expected_mail(engine: Engine, smtp: Sm
             rows = await list_prompts(engine.pool, spec.cycle_id)
             return all(r.status in ("sent", "merged") for r in rows if r.scheduled_for < sent_by)
 
-        await until(all_sent, "every prompt due so far sent")
+        await eventually(all_sent, "every prompt due so far sent")
 
     messages = smtp.inbox.messages
     # Deliveries to different people run side by side: order the story by time, then address.
@@ -229,11 +220,11 @@ async def test_same_day_prompts_merge_and_quiet_times_wait_for_the_next_school_d
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         await open_mailbox(engine, prompts)
         await clock.on(date(2027, 1, 6), time(12))
-        await until(arrived(smtp, 1), "the digest")
+        await eventually(arrived(smtp, 1), "the digest")
         await clock.on(date(2027, 1, 11), time(12))
-        await until(arrived(smtp, 3), "the weekend's and the evening's prompts")
+        await eventually(arrived(smtp, 3), "the weekend's and the evening's prompts")
         await clock.on(date(2027, 2, 22), time(12))
-        await until(arrived(smtp, 4), "the half-term prompt")
+        await eventually(arrived(smtp, 4), "the half-term prompt")
 
     story = {str(m["To"]): (dated(m).strftime("%a %Y-%m-%d %H:%M"), kinds(m)) for m in smtp.inbox.messages}
     assert len(smtp.inbox.messages) == 4
@@ -267,11 +258,11 @@ async def test_an_smtp_outage_of_two_days_loses_nothing_and_repeats_nothing(engi
             rows = await list_prompts(engine.pool, SUBJECT)
             return all(r.status == "queued" and r.attempts >= 1 for r in rows)
 
-        await until(still_queued, "attempts made and failed while the server is down")
+        await eventually(still_queued, "attempts made and failed while the server is down")
         await clock.on(monday + timedelta(days=2), time(9))
         smtp.start()
         await clock.on(monday + timedelta(days=2), time(12))
-        await until(arrived(smtp, 3), "every prompt after the server came back")
+        await eventually(arrived(smtp, 3), "every prompt after the server came back")
         await clock.on(monday + timedelta(days=5), time(12))
 
     assert sorted(smtp.inbox.message_ids()) == sorted(f"<p{n}@cis.careers-impact>" for n in (1, 2, 3))
@@ -291,12 +282,12 @@ async def test_a_worker_killed_after_or_before_a_send_neither_repeats_nor_loses_
     async with running_worker(engine.client, engine.pool, engine.task_queue, cache=False, smtp_port=smtp.port):
         await open_mailbox(engine, [first, second])
         await clock.on(monday, time(12))
-        await until(arrived(smtp, 1), "the first prompt")
+        await eventually(arrived(smtp, 1), "the first prompt")
 
         async def recorded() -> bool:
             return any(r.prompt_id == "p1" and r.status == "sent" for r in await list_prompts(engine.pool, SUBJECT))
 
-        await until(recorded, "the first prompt recorded as sent")
+        await eventually(recorded, "the first prompt recorded as sent")
         smtp.inbox.busy = True  # the second prompt's send will fail for now...
         await clock.on(monday + timedelta(days=1), time(9, 30))
 
@@ -304,12 +295,12 @@ async def test_a_worker_killed_after_or_before_a_send_neither_repeats_nor_loses_
             rows = await list_prompts(engine.pool, SUBJECT)
             return any(r.prompt_id == "p2" and r.attempts >= 1 for r in rows)
 
-        await until(attempted, "the second prompt attempted")
+        await eventually(attempted, "the second prompt attempted")
     # ...and the worker dies with it unsent. A new worker takes over.
     smtp.inbox.busy = False
     async with running_worker(engine.client, engine.pool, engine.task_queue, cache=False, smtp_port=smtp.port):
         await clock.on(monday + timedelta(days=1), time(12))
-        await until(arrived(smtp, 2), "the second prompt after the restart")
+        await eventually(arrived(smtp, 2), "the second prompt after the restart")
         await clock.on(monday + timedelta(days=4), time(12))
 
     assert Counter(smtp.inbox.message_ids()) == {"<p1@cis.careers-impact>": 1, "<p2@cis.careers-impact>": 1}
@@ -326,7 +317,7 @@ async def test_a_permanently_refused_address_is_recorded_and_the_facilitator_tol
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         await open_mailbox(engine, [bad])
         await clock.on(monday, time(12))
-        await until(arrived(smtp, 1), "the facilitator's notice")
+        await eventually(arrived(smtp, 1), "the facilitator's notice")
 
     notice = smtp.inbox.messages[0]
     assert str(notice["To"]) == "hub-lead@hub.example" and kinds(notice) == ["delivery_failed"]
@@ -358,10 +349,10 @@ async def test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escala
             rows = await list_prompts(engine.pool, never.cycle_id)
             return any(r.kind == "escalation" for r in rows)
 
-        await until(escalated, "the escalation")
+        await eventually(escalated, "the escalation")
         assert not smtp.inbox.to(FACILITATOR), "no email per escalation"
         await clock.on(date(2027, 1, 18), time(12))
-        await until(lambda: bool(smtp.inbox.to(FACILITATOR)), "the weekly digest")
+        await eventually(lambda: bool(smtp.inbox.to(FACILITATOR)), "the weekly digest")
         await clock.on(date(2027, 1, 19), time(12))
 
     digests = smtp.inbox.to(FACILITATOR)
@@ -392,7 +383,7 @@ async def test_a_recipient_can_switch_off_optional_nudges_but_not_deadlines(engi
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         await open_mailbox(engine, prompts)
         await clock.on(monday, time(12))
-        await until(arrived(smtp, 1), "the first reminder")
+        await eventually(arrived(smtp, 1), "the first reminder")
         link = str(smtp.inbox.messages[0]["List-Unsubscribe"]).strip("<>")
         assert link in smtp.inbox.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
         path = link.removeprefix("https://cis.example")
@@ -404,7 +395,7 @@ async def test_a_recipient_can_switch_off_optional_nudges_but_not_deadlines(engi
             done = await web.post("/mail/nudges-off", data=query)
             assert done.status_code == 200 and "no more optional reminders" in done.text
         await clock.on(tuesday, time(12))
-        await until(arrived(smtp, 2), "Tuesday's mail")
+        await eventually(arrived(smtp, 2), "Tuesday's mail")
 
     tuesday_mail = smtp.inbox.messages[1]
     assert kinds(tuesday_mail) == ["deadline_changed"]  # the reminder was dropped, the new date was not
@@ -425,7 +416,7 @@ async def test_a_contact_change_applies_to_prompts_not_yet_sent(engine: Engine, 
             MailboxWorkflow.readdress, Readdress(addresses={ContactRole.CAREERS_LEADER: "new@school.example"})
         )
         await clock.on(tuesday, time(12))
-        await until(arrived(smtp, 1), "the reminder")
+        await eventually(arrived(smtp, 1), "the reminder")
 
     assert [str(m["To"]) for m in smtp.inbox.messages] == ["new@school.example"]
     row = (await list_prompts(engine.pool, SUBJECT))[0]

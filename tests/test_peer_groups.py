@@ -1,14 +1,15 @@
 """Peer groups on the time-skipping server: readiness, the cut-off, moving members out, the meeting, findings."""
 
-import asyncio
+import functools
 from datetime import date, time
+from typing import Any
 
 import asyncpg
 import pytest
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from domain.cycle_spec import CycleSpec
+from domain.cycle_spec import CycleSpec, cycle_workflow_id
 from domain.peer_group import GroupPhase, peer_group_workflow_id
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest, WithdrawRequest
 from domain.stages import CycleStatus, ReviewType, Stage
@@ -19,6 +20,7 @@ from store.read_models import get_cycle_status, list_events, list_prompts
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import Engine, running_worker, save_history
+from tests.eventually import eventually
 
 START = date(2027, 1, 4)
 FACILITATOR = "hub-lead@hub.example"
@@ -40,14 +42,6 @@ def group_of(size: int, group: str = "g1", first_urn: int = 300000) -> list[Cycl
 @pytest.fixture
 def engine(env: WorkflowEnvironment, pool: asyncpg.Pool) -> Engine:
     return Engine(env, pool)
-
-
-async def until(check: object, tries: int = 200) -> None:
-    for _ in range(tries):
-        if await check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never held")
 
 
 async def onboard_and_evaluate(
@@ -104,7 +98,7 @@ async def test_a_member_who_never_submits_is_moved_out_at_the_cut_off_and_the_re
             MoveMemberRequest(move={"cycle_id": never.cycle_id, "to": "expert_review"}, actor=FACILITATOR),
         )
         assert "moved to expert review" in moved.message
-        await until(lambda: _review_type_is(engine, never.cycle_id, ReviewType.EXPERT))
+        await eventually(lambda: _review_type_is(engine, never.cycle_id, ReviewType.EXPERT))
 
         with pytest.raises(Refused, match="not a school day"):
             await peer_groups.schedule_meeting(engine.client, "test-2027", "g1", schedule(date(2027, 2, 15)))
@@ -133,12 +127,12 @@ async def test_a_member_who_never_submits_is_moved_out_at_the_cut_off_and_the_re
                 GroupFindingsRequest(cycle_id=spec.cycle_id, data=factories.review_findings(), actor=FACILITATOR),
             )
         group = engine.client.get_workflow_handle(peer_group_workflow_id("test-2027", "g1"))
-        await until(lambda: _closed(group))
+        await eventually(lambda: _closed(group))
         await save_history(group, "peer_group_meets")
-        await save_history(engine.client.get_workflow_handle(f"cycle-{ready[0].cycle_id}"), "peer_member_reviewed")
-        await save_history(engine.client.get_workflow_handle(f"cycle-{never.cycle_id}"), "peer_member_moved_out")
+        for spec, name in ((ready[0], "peer_member_reviewed"), (never, "peer_member_moved_out")):
+            await save_history(engine.client.get_workflow_handle(cycle_workflow_id(spec.cycle_id)), name)
         for spec in ready:
-            await until(lambda spec=spec: _review_done(engine, spec.cycle_id))
+            await eventually(functools.partial(_review_done, engine, spec.cycle_id), f"{spec.cycle_id} reviewed")
 
     for n, spec in enumerate(ready):
         events = await list_events(engine.pool, spec.cycle_id)
@@ -201,7 +195,7 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
             prompts = await list_prompts(engine.pool, peer_group_workflow_id("test-2027", "g1"))
             return [p.kind for p in prompts] == ["peer_group_ready"]
 
-        await until(both_ready)
+        await eventually(both_ready)
         await peer_groups.schedule_meeting(engine.client, "test-2027", "g1", schedule(date(2027, 1, 20)))
 
         later = await peer_groups.group_view(engine.client, "test-2027", "g9")
@@ -212,7 +206,7 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
             view = await peer_groups.group_view(engine.client, "test-2027", "g9")
             return view.members[0].ready_on is not None
 
-        await until(late_is_ready)
+        await eventually(late_is_ready)
         first = await peer_groups.group_view(engine.client, "test-2027", "g1")
 
     assert [m.cycle_id for m in first.members] == [s.cycle_id for s in staying]
@@ -233,6 +227,5 @@ async def _review_done(engine: Engine, cycle_id: str) -> bool:
     return next(m for m in view.milestones if m.stage is Stage.REVIEW).closed_on is not None
 
 
-async def _closed(handle: object) -> bool:
-    description = await handle.describe()  # type: ignore[attr-defined]
-    return description.status == WorkflowExecutionStatus.COMPLETED  # type: ignore[no-any-return]
+async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:
+    return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED

@@ -26,6 +26,7 @@ from store.cohort_summary import cohort_summary
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import Engine, running_worker
+from tests.eventually import eventually
 
 COHORT = "pilot-2027"
 START = date(2027, 1, 4)
@@ -211,15 +212,7 @@ async def _until_all_ready(engine: Engine, group: str, size: int) -> None:
         view = await peer_groups.group_view(engine.client, COHORT, group)
         return sum(1 for m in view.members if m.ready_on) == size
 
-    await _until(ready)
-
-
-async def _until(check: Callable[[], Awaitable[bool]], tries: int = 400) -> None:
-    for _ in range(tries):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never held")
+    await eventually(ready)
 
 
 async def _until_completed(engine: Engine, workflow_id: str) -> None:
@@ -228,4 +221,4 @@ async def _until_completed(engine: Engine, workflow_id: str) -> None:
     async def completed() -> bool:
         return (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
-    await _until(completed)
+    await eventually(completed)

@@ -44,6 +44,9 @@ async def sign_in(web: httpx.AsyncClient, pool: asyncpg.Pool, who: str) -> str:
     web.cookies.clear()
     response = await web.get(f"/signin?token={token}")
     assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("cis_session=") and "httponly" in cookie and "samesite=lax" in cookie
+    assert token not in response.headers["set-cookie"], "the token is not in the cookie in clear"
     return token
 
 
@@ -60,7 +63,8 @@ async def test_a_facilitator_signs_in_filters_sorts_and_exports(web: httpx.Async
     assert [r["cycle_id"] for r in rows] == [Y.cycle_id] and int(rows[0]["days_overdue"]) >= 1
     by_name = await web.get("/dashboard?sort=institution&descending=true")
     assert by_name.text.index(Y.name) < by_name.text.index(X.name)
-    assert (page.headers["x-frame-options"] == "DENY" and "cis_session" in page.headers.get("set-cookie", "")) or True
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 async def test_pages_in_and_out_of_scope(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:

@@ -1,7 +1,6 @@
 """The stage pages after the self-evaluation: the lead's review day, findings and report, the institution's
 action plan editor, and CEC's extend / withdraw, each posting an Update and showing refusals by the field."""
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -18,6 +17,7 @@ from store.access_tokens import issue_token
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import Engine, running_worker
+from tests.eventually import eventually
 from tests.test_api_access import X, Y
 from tests.test_peer_groups import START, group_of
 from web.app import create_app
@@ -154,10 +154,7 @@ async def test_the_facilitator_runs_a_peer_group_from_its_page(env: WorkflowEnvi
         async def ready() -> bool:
             return (await facilitator.client.get(page)).text.count("2027-01-11") == 3
 
-        for _ in range(100):
-            if await ready():
-                break
-            await asyncio.sleep(0.05)
+        await eventually(ready, "every member ready on the group page")
         weekend = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-16", "start": "09:30", "slot": "60"})
         assert weekend.status_code == 422 and "not a school day" in weekend.text
         scheduled = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-13", "start": "09:30"})

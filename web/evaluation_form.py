@@ -74,7 +74,7 @@ def evaluation_router() -> APIRouter:
 
     async def render(
         request: Request,
-        viewer: Any,
+        viewer: Principal,
         cycle_id: str,
         kind: str,
         data: dict[str, Any] | None,

@@ -12,11 +12,7 @@ from operations import peer_groups
 from operations.cycles import Refused, UnknownCycle
 from web.csrf import check_csrf, csrf_token
 from web.pages import TEMPLATES, Viewer
-from web.work_forms import refusal_fields
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+from web.work_forms import findings_from, refusal_fields
 
 
 def group_router() -> APIRouter:
@@ -72,12 +68,9 @@ def group_router() -> APIRouter:
                     move["later_group"] = form["later_group"]
                 await peer_groups.move_member(client, cohort, group, MoveMemberRequest(move=move, actor=actor))
             elif action == "findings":
-                data = {
-                    "strengths": _lines(form.get("strengths", "")),
-                    "development_priorities": _lines(form.get("development_priorities", "")),
-                    "recommendations": _lines(form.get("recommendations", "")),
-                }
-                findings = GroupFindingsRequest(cycle_id=form.get("cycle_id", ""), data=data, actor=actor)
+                findings = GroupFindingsRequest(
+                    cycle_id=form.get("cycle_id", ""), data=findings_from(form), actor=actor
+                )
                 await peer_groups.record_findings(client, cohort, group, findings)
             else:
                 raise HTTPException(status_code=404)

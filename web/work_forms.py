@@ -40,6 +40,13 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def findings_from(form: dict[str, Any]) -> dict[str, Any]:
+    """Strengths, priorities and recommendations, one per line in their text boxes."""
+    return {
+        field: _lines(str(form.get(field, ""))) for field in ("strengths", "development_priorities", "recommendations")
+    }
+
+
 def action_plan_data(form: dict[str, Any], rows: int) -> dict[str, Any]:
     actions = []
     for i in range(rows):
@@ -208,11 +215,7 @@ def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any
             if key.startswith("status-")
         ]
         return {"progress": progress}
-    lists = {
-        "strengths": _lines(str(form.get("strengths", ""))),
-        "development_priorities": _lines(str(form.get("development_priorities", ""))),
-        "recommendations": _lines(str(form.get("recommendations", ""))),
-    }
+    lists = findings_from(form)
     if kind == "review":
         return lists
     return {

@@ -13,6 +13,7 @@ from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
 from domain.stages import ContactRole
 from workflows.mailbox import MailboxWorkflow, outgoing_from
+from workflows.signalling import signal_if_running
 
 
 class MailPoster:
@@ -73,8 +74,5 @@ class MailPoster:
         await self._signal("readdress", Readdress(addresses=addresses))
 
     async def _signal(self, signal: str, payload: object) -> bool:
-        try:
-            await workflow.get_external_workflow_handle(self._workflow_id).signal(signal, payload)
-        except Exception:  # no mailbox running (not started yet, or ended after a long quiet spell)
-            return False
-        return True
+        # No mailbox running means not started yet, or ended after a long quiet spell.
+        return await signal_if_running(self._workflow_id, signal, payload)

@@ -30,8 +30,9 @@ from domain.mail import (
     message_id_for,
     next_moment,
 )
-from domain.prompts import PromptKind, prompt_id
-from domain.stages import ContactRole
+from domain.prompts import PromptKind, prompt_events
+from domain.recipients import Directory
+from domain.stages import ContactRole, ReviewType
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
 
@@ -112,10 +113,6 @@ class MailboxWorkflow:
         self._escalate_to = addresses.get(ContactRole.FACILITATOR, self._escalate_to)
         self._changes += 1
 
-    @workflow.query
-    def queued(self) -> list[Outgoing]:
-        return list(self._pending)
-
     async def _deliver(self, recipient: str, prompts: list[Outgoing]) -> None:
         try:
             await self._send(recipient, prompts)
@@ -173,36 +170,29 @@ class MailboxWorkflow:
 
     def _escalate_failure(self, recipient: str, first_prompt: str, now: datetime) -> list[DomainEvent]:
         """Tell the facilitator (or CEC) that an address does not work, unless it is theirs that failed."""
-        to, role = self._escalate_to, ContactRole.FACILITATOR
-        if to is None or to.lower() == recipient.lower():
-            to, role = self._input.cec_email, ContactRole.CEC
-        if to is None or to.lower() == recipient.lower():
-            return []
-        kind = PromptKind.DELIVERY_FAILED
-        issued = PromptIssued(
-            cycle_id=self._input.subject_id,
-            at=now,
-            prompt_id=prompt_id(workflow.info().workflow_id, kind, first_prompt, role),
-            kind=kind.value,
-            stage=None,
-            recipient_role=role,
-            recipient_email=to,
-            due=None,
-            scheduled_for=now,
+
+        def unless_failed(address: str | None) -> str | None:
+            return None if address is None or address.lower() == recipient.lower() else address
+
+        directory = Directory(
+            facilitator_email=unless_failed(self._escalate_to), cec_email=unless_failed(self._input.cec_email)
         )
-        self._pending.append(
-            Outgoing(
-                prompt_id=issued.prompt_id,
-                cycle_id=issued.cycle_id,
-                kind=kind,
+        issued: list[DomainEvent] = list(
+            prompt_events(
+                workflow_id=workflow.info().workflow_id,
+                cycle_id=self._input.subject_id,
+                at=now,
+                kind=PromptKind.DELIVERY_FAILED,
                 stage=None,
-                recipient_role=role,
-                recipient_email=to,
+                review_type=ReviewType.EXPERT,  # fixed route: the review type plays no part
+                directory=directory,
                 scheduled_for=now,
                 due=None,
+                key=first_prompt,
             )
         )
-        return [issued]
+        self._pending += [p for p in outgoing_from(issued) if p.recipient_email]
+        return issued
 
     def _carried_over(self) -> MailboxInput:
         return self._input.model_copy(

@@ -52,6 +52,7 @@ from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
 from workflows.mail_posting import MailPoster
 from workflows.rechecked import rechecked
+from workflows.signalling import signal_if_running
 
 with workflow.unsafe.imports_passed_through():
     from activities.peer_group_joining import JOIN_PEER_GROUP
@@ -404,10 +405,7 @@ class PeerGroupWorkflow:
         self._departed[cycle_id] = why
 
     async def _tell(self, cycle_id: str, signal: str, payload: object) -> None:
-        handle = workflow.get_external_workflow_handle(cycle_workflow_id(cycle_id))
-        try:
-            await handle.signal(signal, payload)
-        except Exception:
+        if not await signal_if_running(cycle_workflow_id(cycle_id), signal, payload):
             # The member cycle has already ended (withdrawn, lapsed): there is nobody left to tell.
             workflow.logger.warning("member cycle %s could not be signalled (%s)", cycle_id, signal)
 

@@ -108,6 +108,7 @@ from workflows.search_attributes import (
     CIS_STATUS,
     CIS_URN,
 )
+from workflows.signalling import signal_if_running
 
 # A timer fires at a real instant; its cycle moment can come out a hair early under a time scale.
 ALARM_TOLERANCE = timedelta(minutes=1)
@@ -756,10 +757,8 @@ class ReviewCycleWorkflow:
     async def _tell_group(self, signal: str, payload: object) -> None:
         if self._review_type is not ReviewType.PEER or self._peer_group is None:
             return
-        handle = workflow.get_external_workflow_handle(peer_group_workflow_id(self._spec.cohort, self._peer_group))
-        try:
-            await handle.signal(signal, payload)
-        except Exception:
+        group_id = peer_group_workflow_id(self._spec.cohort, self._peer_group)
+        if not await signal_if_running(group_id, signal, payload):
             # No such group (a cycle started on its own with a group name), or it has closed: nothing waits on us.
             workflow.logger.warning("peer group %s could not be signalled (%s)", self._peer_group, signal)
 
