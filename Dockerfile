@@ -1,6 +1,15 @@
 # One image for the worker (`cis worker`, the default), the web app (`cis web --host 0.0.0.0 --port 8000`)
 # and the one-shot `cis setup` (migrations, Cis* search attributes). Configured only by CIS_* variables.
 #   docker build -t cis .
+
+# The web app's stylesheet and scripts: GOV.UK Frontend compiled with sass, as `make` does on a developer's machine.
+FROM node:20.18.1-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+COPY web/assets ./web/assets
+RUN npm run --silent build
+
 FROM python:3.12.8-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,6 +28,7 @@ COPY operations ./operations
 COPY stack ./stack
 COPY demo ./demo
 COPY web ./web
+COPY --from=assets /assets/web/static ./web/static
 COPY cli ./cli
 COPY worker.py settings.py ./
 RUN pip install --no-cache-dir . \

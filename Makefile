@@ -8,15 +8,26 @@ PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.12*/bin/python3.12 $$(comman
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The web app's stylesheet and scripts: GOV.UK Frontend compiled with sass (npm packages, Node.js on the PATH).
+ASSETS := web/static/cis.css
 
 .PHONY: run test bench lint histories clean
 
-$(STAMP): pyproject.toml
+# The assets are an order-only prerequisite: built whenever they are missing or older than their sources,
+# without reinstalling the Python packages each time a stylesheet changes.
+$(STAMP): pyproject.toml | $(ASSETS)
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (set PYTHON=/path/to/python3.12)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 and npm are needed for the web app's stylesheet"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+$(ASSETS): node_modules/.package-lock.json web/assets/cis.scss web/assets/cis.js
+	npm run --silent build
 
 run: $(STAMP)
 	$(BIN)/cis demo
@@ -38,4 +49,4 @@ histories: $(STAMP)
 		tests/test_peer_groups.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules web/static

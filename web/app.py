@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
@@ -24,6 +25,7 @@ from web.evaluation_form import evaluation_router
 from web.group_pages import group_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import SignInRequired, pages_router
+from web.templating import STATIC
 from web.work_forms import work_router
 
 
@@ -54,6 +56,9 @@ def create_app(
     app = FastAPI(title="Careers Impact System", lifespan=lifespan)
     app.state.settings = settings or Settings()
     app.state.time_scale = stack.time_scale
+    # GOV.UK Frontend compiled by `make` (npm run build); check_dir=False so the app still answers
+    # (unstyled) where the assets were never built, and the tests that fetch them say so.
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.include_router(mail_preferences_router(secret))
     app.include_router(api_router())
     app.include_router(pages_router())

@@ -7,13 +7,11 @@ every request so that a revoked or expired token stops working at once.
 import csv
 import io
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from domain.access import Principal, Role, sees
 from domain.london_time import LONDON
@@ -25,8 +23,8 @@ from store.dashboard import SORTABLE, DashboardFilters, dashboard, days_overdue
 from store.read_models import CycleStatusRow, get_cycle_status, list_actions, list_events, list_prompts
 from web.api import timeline_response
 from web.csrf import csrf_token
+from web.templating import TEMPLATES as TEMPLATES  # re-exported: pages elsewhere import it from here
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STAGES = [stage.value for stage in STAGE_ORDER]
 STAGE_LABELS = {stage.value: stage.label for stage in STAGE_ORDER}
 CSV_HEADER = [
@@ -89,6 +87,15 @@ def pages_router() -> APIRouter:
         request.session["token"] = token
         target = f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard"
         return RedirectResponse(target, status_code=303)
+
+    @router.get("/")
+    async def home(request: Request) -> Response:
+        """Where the header's service name leads: the signed-in person's own landing page."""
+        token = request.session.get("token")
+        found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
+        if found is None:
+            return _message(request, "Sign in", "Use the sign-in link from your email to open the service.", 200)
+        return RedirectResponse(f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard", status_code=303)
 
     @router.get("/signout")
     async def sign_out(request: Request) -> Response:
