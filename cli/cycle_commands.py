@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, fail, print_json, read_json_file, run
+from domain.cycle_record import TITLES
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
 from domain.requests import ExtendRequest, ReassignRequest, WithdrawRequest
@@ -17,7 +18,7 @@ from domain.submissions import SubmissionKind
 from domain.timeline_ics import timeline_calendar
 from operations import cycles
 from operations.spec_builder import PolicyFileError, SpecContext, build_spec, read_reminder_policy
-from store.read_models import list_cycle_status, list_events, list_prompts
+from store.read_models import cycle_record, get_cycle_status, list_cycle_status, list_events, list_prompts
 
 cycle_app = typer.Typer(help="Start, inspect and change one review cycle.", no_args_is_help=True)
 console = Console()
@@ -79,8 +80,17 @@ def start(
 
 
 @cycle_app.command("show")
-def show(cycle_id: str, as_json: JsonFlag = False) -> None:
+def show(
+    cycle_id: str,
+    as_json: JsonFlag = False,
+    submission: Annotated[
+        SubmissionKind | None,
+        typer.Option("--submission", help="Read back the accepted work of this kind instead (check-in: every round)"),
+    ] = None,
+) -> None:
     """Stage, due date, overdue, status, every milestone past and to come, prompts issued."""
+    if submission is not None:
+        show_submission(cycle_id, submission, as_json)
 
     async def body() -> None:
         async with connected() as conn:
@@ -121,6 +131,26 @@ def show(cycle_id: str, as_json: JsonFlag = False) -> None:
                     p.status,
                 )
             console.print(prompt_table)
+
+    run(body)
+
+
+def show_submission(cycle_id: str, kind: SubmissionKind, as_json: bool) -> None:
+    """What was accepted, from the event store, in the shape `cis submit` takes (check-ins: `rounds`)."""
+
+    async def body() -> None:
+        async with connected(need_temporal=False) as conn:
+            if await get_cycle_status(conn.pool, cycle_id) is None:
+                fail(f"no cycle {cycle_id}")
+            work = (await cycle_record(conn.pool, cycle_id)).submitted(kind)
+            if work is None:
+                fail(f"no {kind.value} accepted for {cycle_id} yet")
+            if as_json:
+                print_json(work.model_dump(mode="json"))
+                return
+            when = work.submitted_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+            console.print(f"[bold]{TITLES[kind]}[/] for {cycle_id}, accepted {when}, from {work.submitted_by}")
+            print_json(work.data)
 
     run(body)
 

@@ -149,3 +149,12 @@ def model_for(variant: ModelVariant, model_dir: Path | None = None) -> MaturityM
         if official is not None:
             return official
     return default_model(variant)
+
+
+def model_by_ref(model_id: str, version: str, model_dir: Path | None = None) -> MaturityModel | None:
+    """The model a cycle recorded it used (its id and version), from the operator's folder or ours; None when
+    neither holds it any more. Pages that read a finished cycle's outcome need it after Temporal has let go."""
+    found = [model for _, model in _packaged()]
+    if model_dir is not None and model_dir.is_dir():
+        found += [model for _, model in _read_folder(model_dir)]
+    return next((m for m in found if m.id == model_id and m.version == version), None)

@@ -71,6 +71,9 @@ class Rating(_Submission):
     indicator_id: ShortText
     level: Level
     evidence: Note = Field(description="What shows this level: documents, data, practice")
+    what_changed: Note | None = Field(
+        default=None, description="Re-evaluation: what changed since the self-evaluation, for a level that moved"
+    )
 
 
 class ThemeLevel(_Submission):

@@ -1,10 +1,13 @@
 """Queries the CLI, the web app and the tests read the projections with, and their row models."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
+from domain.cycle_record import RECORD_TYPES, CycleRecord
+from domain.cycle_record import cycle_record as record_from
 from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
 from domain.events import StoredEvent
 from domain.peer_group import PEER_GROUP_PREFIX
@@ -161,20 +164,25 @@ async def list_theme_ratings(pool: asyncpg.Pool, cycle_id: str) -> list[ThemeRat
     return [ThemeRatingRow.model_validate(dict(row)) for row in rows]
 
 
-async def list_events(pool: asyncpg.Pool, cycle_or_stream_id: str) -> list[StoredEvent]:
+async def list_events(
+    pool: asyncpg.Pool, cycle_or_stream_id: str, types: Sequence[str] | None = None
+) -> list[StoredEvent]:
     """The audit trail: for a cycle id, its cycle and follow-up streams and its part of its peer groups'
-    streams, merged by position; for a stream id (`cycle-…`, `followup-…`, `peergroup-…`), that stream alone."""
+    streams, merged by position; for a stream id (`cycle-…`, `followup-…`, `peergroup-…`), that stream alone.
+    `types`: only events of these types."""
     streams = _streams(cycle_or_stream_id)
     member = "" if streams == [cycle_or_stream_id] else cycle_or_stream_id
     rows = await pool.fetch(
         f"""
         SELECT {EVENT_COLUMNS} FROM events
-        WHERE stream_id = ANY($1::text[])
-           OR (stream_id LIKE 'peergroup-%' AND data ->> 'cycle_id' = $2)
+        WHERE (stream_id = ANY($1::text[])
+           OR (stream_id LIKE 'peergroup-%' AND data ->> 'cycle_id' = $2))
+          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
         ORDER BY position
         """,
         streams,
         member,
+        list(types) if types is not None else None,
     )
     return [stored_event(row) for row in rows]
 
@@ -188,3 +196,8 @@ def _streams(cycle_or_stream_id: str) -> list[str]:
     if cycle_or_stream_id.startswith(STREAM_PREFIXES):
         return [cycle_or_stream_id]
     return [cycle_workflow_id(cycle_or_stream_id), follow_up_workflow_id(cycle_or_stream_id)]
+
+
+async def cycle_record(pool: asyncpg.Pool, cycle_id: str) -> CycleRecord:
+    """A cycle's accepted work and follow-up, read back from its events."""
+    return record_from(await list_events(pool, cycle_id, RECORD_TYPES))

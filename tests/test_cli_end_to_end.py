@@ -237,6 +237,15 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     assert row["status"] == "completed", row
     trail = json.loads(stack.cis("events", cycle_id, "--json").stdout)
     assert trail[0]["type"] == "CycleStarted" and any(e["type"] == "CycleCompleted" for e in trail)
+    # What was submitted reads back from the event store, in the shape `cis submit` took.
+    for kind in ("self-evaluation", "re-evaluation"):
+        work = json.loads(stack.cis("cycle", "show", cycle_id, "--submission", kind, "--json").stdout)
+        sent = next(data for _, k, data in STAGE_FILES if k == kind)
+        assert [(r["indicator_id"], r["level"]) for r in work["data"]["ratings"]] == [
+            (r["indicator_id"], r["level"]) for r in sent["ratings"]
+        ]
+    none = stack.cis("cycle", "show", cycle_id, "--submission", "check-in", check=False)
+    assert none.returncode == 1 and "no check-in accepted" in none.stderr
 
     # Its prompts went out as email to the local catcher: `cis prompts` says so, `cis mail` shows them.
     prompts = json.loads(stack.cis("prompts", cycle_id, "--json").stdout)

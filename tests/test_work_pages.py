@@ -70,6 +70,14 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     await school.sign_in()
     review = f"/cycles/{X.cycle_id}/work/review"
     assert (await school.client.get(review)).status_code == 403  # not the institution's to submit
+    # The accepted self-evaluation is read back, never an empty form again; the lead reads its evidence.
+    again = await school.client.get(f"/cycles/{X.cycle_id}/self-evaluation")
+    assert again.status_code == 303 and again.headers["location"] == f"/cycles/{X.cycle_id}/submissions/self-evaluation"
+    evidence = await lead.client.get(f"/cycles/{X.cycle_id}/submissions/self-evaluation")
+    first = factories.SCHOOLS_MODEL.indicator_ids()[0]
+    assert evidence.status_code == 200 and f"Evidence for {first}: minutes, survey data" in evidence.text
+    assert (await lead.client.get(f"/cycles/{X.cycle_id}/submissions/report")).status_code == 303
+    assert (await lead.client.get(f"/cycles/{X.cycle_id}/submissions/re-evaluation")).status_code == 404
 
     await clock.on(date(2027, 2, 1), time(10))
     saturday = await lead.post(f"/cycles/{X.cycle_id}/review-day", review, {"on": "2027-02-06", "start": "09:30"})
@@ -105,6 +113,16 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     assert {m.stage for m in view.milestones if m.closed_on} >= {Stage.REVIEW, Stage.REPORT, Stage.ACTION_PLANNING}
     page = await school.client.get(f"/cycles/{X.cycle_id}")
     assert "Subject champions" in page.text and "Check in on the action plan" in page.text
+    assert f'href="/cycles/{X.cycle_id}/submissions/action-plan"' in page.text
+    assert (await school.client.get(plan)).headers["location"] == f"/cycles/{X.cycle_id}/submissions/action-plan"
+    token = await issue_token(pool, school.principal)
+    api = f"/api/cycles/{X.cycle_id}/submissions"
+    agreed = await school.client.get(f"{api}/action-plan", headers={"Authorization": f"Bearer {token}"})
+    assert agreed.status_code == 200
+    assert [a["title"] for a in agreed.json()["data"]["actions"]] == ["Subject champions"]
+    assert agreed.json()["data"]["actions"][0]["indicator_ids"] == [indicator]
+    none_yet = await school.client.get(f"{api}/check-in", headers={"Authorization": f"Bearer {token}"})
+    assert none_yet.status_code == 404
 
 
 async def test_cec_extends_and_withdraws_from_the_cycle_page(

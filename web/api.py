@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from domain.access import Principal, Role, may_submit, sees
+from domain.cycle_record import SubmittedWork
 from domain.peer_group import PeerGroupView
 from domain.requests import (
     ExtendRequest,
@@ -34,7 +35,7 @@ from operations import cycles, peer_groups
 from operations.cycles import Refused, UnknownCycle
 from store.access_tokens import principal_for
 from store.dashboard import DashboardFilters, dashboard
-from store.read_models import CycleStatusRow, get_cycle_status, list_cycle_status
+from store.read_models import CycleStatusRow, cycle_record, get_cycle_status, list_cycle_status
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
 # Request bodies are the workflows' own request models; their `actor` is always set here, from the token.
@@ -66,6 +67,14 @@ async def _visible(request: Request, caller: Principal, cycle_id: str) -> CycleS
     return row
 
 
+def _submission_kind(kind: str) -> SubmissionKind:
+    try:
+        return SubmissionKind(kind)
+    except ValueError:
+        known = ", ".join(k.value for k in SubmissionKind)
+        raise HTTPException(status_code=422, detail=f"kind: {kind!r} is not a submission kind; use {known}") from None
+
+
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", tags=["cycles"])
 
@@ -92,19 +101,24 @@ def api_router() -> APIRouter:
             view = None
         return CycleDetail(cycle=row, view=view)
 
+    @router.get("/cycles/{cycle_id}/submissions/{kind}", response_model=SubmittedWork)
+    async def submitted(request: Request, caller: Caller, cycle_id: str, kind: str) -> SubmittedWork:
+        """Read back accepted work of one kind (the kinds of `cis submit`), as recorded in the event store;
+        check-ins come as every round so far in `data.rounds`. 404 until something of that kind is accepted."""
+        await _visible(request, caller, cycle_id)
+        submission_kind = _submission_kind(kind)
+        work = (await cycle_record(request.app.state.pool, cycle_id)).submitted(submission_kind)
+        if work is None:
+            raise HTTPException(status_code=404, detail=f"no {kind} accepted for {cycle_id} yet")
+        return work
+
     @router.post("/cycles/{cycle_id}/submissions/{kind}", response_model=Receipt)
     async def submit(
         request: Request, caller: Caller, cycle_id: str, kind: str, data: Annotated[dict[str, Any], Body()]
     ) -> Receipt:
         """Submit a stage's work (the kinds of `cis submit`); a refusal is a 422 naming the field and the rule."""
         row = await _visible(request, caller, cycle_id)
-        try:
-            submission_kind = SubmissionKind(kind)
-        except ValueError:
-            known = ", ".join(k.value for k in SubmissionKind)
-            raise HTTPException(
-                status_code=422, detail=f"kind: {kind!r} is not a submission kind; use {known}"
-            ) from None
+        submission_kind = _submission_kind(kind)
         if not may_submit(caller, submission_kind):
             raise HTTPException(status_code=403, detail=f"a {caller.role} does not submit {kind}")
         client: Client = request.app.state.client

@@ -7,6 +7,7 @@ A refusal comes back as `field: rule`; each is shown next to its indicator, in p
 import re
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -17,9 +18,10 @@ from domain.submissions import SubmissionKind
 from operations import cycles
 from operations.cycles import Refused, UnknownCycle
 from store.drafts import drop_draft, get_draft, save_draft
-from store.read_models import list_ratings
+from store.read_models import cycle_record, list_ratings
 from web.csrf import check_csrf, csrf_token
 from web.pages import TEMPLATES, Viewer, visible_cycle
+from web.submission_pages import read_back
 
 KINDS = {"self-evaluation": "Self-evaluation", "re-evaluation": "Re-evaluation"}
 _RATING_FIELD = re.compile(r"^ratings\[(\d+)\]\.(\w+)$")
@@ -35,6 +37,9 @@ def form_data(model: MaturityModel, form: dict[str, str]) -> dict[str, Any]:
         rating: dict[str, Any] = {"indicator_id": indicator_id, "evidence": evidence}
         if level:
             rating["level"] = int(level)
+        what_changed = form.get(f"what_changed-{indicator_id}", "").strip()
+        if what_changed:
+            rating["what_changed"] = what_changed
         ratings.append(rating)
     contributors = [c.strip() for c in form.get("contributors", "").split(",") if c.strip()]
     return {"ratings": ratings, "contributors": contributors}
@@ -62,6 +67,18 @@ def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], li
         else:
             general.append(rule if field in ("self-evaluation", "re-evaluation") else piece)
     return by_indicator, general
+
+
+async def unexplained_moves(pool: asyncpg.Pool, cycle_id: str, data: dict[str, Any]) -> dict[str, str]:
+    """Re-evaluated levels that moved with no word on what changed: the form asks before it submits."""
+    first = {r.indicator_id: r.level for r in await list_ratings(pool, cycle_id) if r.kind == "self_evaluation"}
+    return {
+        r["indicator_id"]: f"Your level moved from {first[r['indicator_id']]} to {r['level']}: say what changed."
+        for r in data["ratings"]
+        if r.get("level") not in (None, first.get(r["indicator_id"]))
+        and r["indicator_id"] in first
+        and not r.get("what_changed")
+    }
 
 
 def only_the_institution(viewer: Principal, kind: str) -> None:
@@ -94,10 +111,10 @@ def evaluation_router() -> APIRouter:
         values = {r["indicator_id"]: r for r in data.get("ratings", [])}
         first: dict[str, int] = {}
         if kind == "re-evaluation":
-            ratings = await list_ratings(request.app.state.pool, cycle_id)
-            first = {r.indicator_id: r.level for r in ratings if r.kind == "self_evaluation"}
-            if not values:  # pre-filled with the first ratings, so only the changes need thought
-                values = {i: {"indicator_id": i, "level": level, "evidence": ""} for i, level in first.items()}
+            ratings = [r for r in await list_ratings(request.app.state.pool, cycle_id) if r.kind == "self_evaluation"]
+            first = {r.indicator_id: r.level for r in ratings}
+            if not values:  # the first ratings and their evidence carried forward, so only the changes need thought
+                values = {r.indicator_id: {"level": r.level, "evidence": r.evidence} for r in ratings}
         context = {
             "principal": viewer,
             "row": row,
@@ -115,6 +132,9 @@ def evaluation_router() -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "evaluation.html", context, status_code=status)
 
     async def show(request: Request, viewer: Viewer, cycle_id: str, kind: str, saved: bool = False) -> Response:
+        await visible_cycle(request, viewer, cycle_id)
+        if (await cycle_record(request.app.state.pool, cycle_id)).accepted(SubmissionKind(kind)):
+            return read_back(cycle_id, SubmissionKind(kind))
         return await render(request, viewer, cycle_id, kind, None, saved=saved)
 
     async def post(request: Request, viewer: Viewer, cycle_id: str, kind: str) -> Response:
@@ -128,6 +148,10 @@ def evaluation_router() -> APIRouter:
         if form.get("action") == "draft":
             await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)
             return RedirectResponse(f"/cycles/{cycle_id}/{kind}?saved=true", status_code=303)
+        unexplained = await unexplained_moves(pool, cycle_id, data) if kind == "re-evaluation" else {}
+        if unexplained:
+            general = ["Say what changed for every level that moved since the self-evaluation: they are marked below."]
+            return await render(request, viewer, cycle_id, kind, data, unexplained, general, status=422)
         try:
             await cycles.submit(request.app.state.client, cycle_id, kind, data, actor=viewer.role.value)
         except Refused as refused:

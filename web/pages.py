@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, Role, sees
+from domain.cycle_record import accepted_kinds
+from domain.cycle_record import cycle_record as cycle_record_from
 from domain.london_time import LONDON
 from domain.stages import STAGE_ORDER
 from operations import cycles
@@ -190,6 +192,8 @@ def pages_router() -> APIRouter:
     async def cycle_page(request: Request, viewer: Viewer, cycle_id: str) -> Response:
         row = await visible_cycle(request, viewer, cycle_id)
         pool = request.app.state.pool
+        events = await list_events(pool, cycle_id)
+        record = cycle_record_from(events)
         try:
             view = await cycles.cycle_view(request.app.state.client, cycle_id)
         except UnknownCycle:
@@ -201,7 +205,9 @@ def pages_router() -> APIRouter:
             "stage_labels": STAGE_LABELS,
             "actions": await list_actions(pool, cycle_id),
             "prompts": await list_prompts(pool, cycle_id),
-            "events": [e for e in await list_events(pool, cycle_id) if e.type != "PromptIssued"],
+            "events": [e for e in events if e.type != "PromptIssued"],
+            "record": record,
+            "accepted": accepted_kinds(record),
             "csrf": csrf_token(request),
         }
         return TEMPLATES.TemplateResponse(request, "cycle.html", context)

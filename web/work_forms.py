@@ -17,10 +17,11 @@ from domain.requests import ExtendRequest, ReassignRequest, ReviewDayRequest, Wi
 from domain.submissions import ActionStatus, SubmissionKind
 from operations import cycles
 from operations.cycles import Refused, UnknownCycle
-from store.read_models import CycleStatusRow, list_actions
+from store.read_models import CycleStatusRow, cycle_record, list_actions
 from web.api import acting_as
 from web.csrf import check_csrf, csrf_token
 from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
+from web.submission_pages import read_back
 
 WORK = {
     "onboarding": "Onboarding",
@@ -117,6 +118,11 @@ def work_router() -> APIRouter:
         if kind not in WORK:
             raise HTTPException(status_code=404)
         row = await visible_cycle(request, viewer, cycle_id)
+        what = SubmissionKind(kind)
+        if what is not SubmissionKind.CHECK_IN and (await cycle_record(request.app.state.pool, cycle_id)).accepted(
+            what
+        ):
+            return read_back(cycle_id, what)
         allowed(viewer, kind)
         return await render(request, viewer, row, kind)
 

@@ -1,0 +1,152 @@
+"""What a cycle's people submitted and what followed, read back from its events alone.
+
+The event store is the record: every accepted submission is an event, so reading it back
+needs no workflow query and no extra state, and works just as well after the cycle has ended.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.events import (
+    ActionPlanAgreed,
+    ActionStalled,
+    CheckInRecorded,
+    CycleStarted,
+    MomentumRecorded,
+    OnboardingCompleted,
+    ReEvaluationSubmitted,
+    ReportPublished,
+    ReviewFindingsRecorded,
+    SelfEvaluationSubmitted,
+    StoredEvent,
+    parse_event,
+)
+from domain.submissions import SubmissionKind
+
+# The event that records each kind of submission; check-ins are one event per round.
+SUBMISSION_EVENTS: dict[SubmissionKind, str] = {
+    SubmissionKind.ONBOARDING: "OnboardingCompleted",
+    SubmissionKind.SELF_EVALUATION: "SelfEvaluationSubmitted",
+    SubmissionKind.REVIEW: "ReviewFindingsRecorded",
+    SubmissionKind.REPORT: "ReportPublished",
+    SubmissionKind.ACTION_PLAN: "ActionPlanAgreed",
+    SubmissionKind.RE_EVALUATION: "ReEvaluationSubmitted",
+    SubmissionKind.CHECK_IN: "CheckInRecorded",
+}
+TITLES: dict[SubmissionKind, str] = {
+    SubmissionKind.ONBOARDING: "Onboarding",
+    SubmissionKind.SELF_EVALUATION: "Self-evaluation",
+    SubmissionKind.REVIEW: "Review findings",
+    SubmissionKind.REPORT: "Report",
+    SubmissionKind.ACTION_PLAN: "Action plan",
+    SubmissionKind.RE_EVALUATION: "Re-evaluation",
+    SubmissionKind.CHECK_IN: "Check-ins",
+}
+RECORD_TYPES = (*SUBMISSION_EVENTS.values(), "CycleStarted", "MomentumRecorded", "ActionStalled")
+_ENVELOPE = {"cycle_id", "at", "actor", "type"}
+
+
+class SubmittedWork(BaseModel):
+    """One accepted submission as it was recorded: who, when, and what (in the submission's own shape)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cycle_id: str
+    kind: SubmissionKind
+    submitted_at: datetime = Field(description="Cycle time of acceptance (Europe/London)")
+    submitted_by: str
+    data: dict[str, Any]
+
+
+class CycleRecord(BaseModel):
+    """Everything the outcome pages read: the cycle's start and each stage's accepted work."""
+
+    model_config = ConfigDict(frozen=True)
+
+    started: CycleStarted | None = None
+    onboarding: OnboardingCompleted | None = None
+    self_evaluation: SelfEvaluationSubmitted | None = None
+    findings: ReviewFindingsRecorded | None = None
+    report: ReportPublished | None = None
+    action_plan: ActionPlanAgreed | None = None
+    re_evaluation: ReEvaluationSubmitted | None = None
+    check_ins: list[CheckInRecorded] = Field(default_factory=list)
+    momentum: list[MomentumRecorded] = Field(default_factory=list)
+    stalled: list[ActionStalled] = Field(default_factory=list)
+
+    def accepted(self, kind: SubmissionKind) -> bool:
+        if kind is SubmissionKind.CHECK_IN:
+            return bool(self.check_ins)
+        return self._single(kind) is not None
+
+    def _single(self, kind: SubmissionKind) -> Any:
+        return {
+            SubmissionKind.ONBOARDING: self.onboarding,
+            SubmissionKind.SELF_EVALUATION: self.self_evaluation,
+            SubmissionKind.REVIEW: self.findings,
+            SubmissionKind.REPORT: self.report,
+            SubmissionKind.ACTION_PLAN: self.action_plan,
+            SubmissionKind.RE_EVALUATION: self.re_evaluation,
+        }[kind]
+
+    def submitted(self, kind: SubmissionKind) -> SubmittedWork | None:
+        """The accepted work of one kind; check-ins come as every round so far, in `data.rounds`."""
+        if kind is SubmissionKind.CHECK_IN:
+            if not self.check_ins:
+                return None
+            last = self.check_ins[-1]
+            rounds = [_body(c) | {"submitted_at": c.at, "submitted_by": c.actor} for c in self.check_ins]
+            return SubmittedWork(
+                cycle_id=last.cycle_id,
+                kind=kind,
+                submitted_at=last.at,
+                submitted_by=last.actor,
+                data={"rounds": rounds},
+            )
+        event = self._single(kind)
+        if event is None:
+            return None
+        data = _body(event)
+        if kind is SubmissionKind.ONBOARDING:
+            data["timeline_acknowledged"] = True  # onboarding is only accepted with it
+        elif kind is SubmissionKind.ACTION_PLAN:
+            data["actions"] = [{"id": a.pop("action_id"), **a} for a in data["actions"]]
+        return SubmittedWork(
+            cycle_id=event.cycle_id, kind=kind, submitted_at=event.at, submitted_by=event.actor, data=data
+        )
+
+
+def _work(event: Any, kind: SubmissionKind, data: dict[str, Any]) -> SubmittedWork:
+    return SubmittedWork(cycle_id=event.cycle_id, kind=kind, submitted_at=event.at, submitted_by=event.actor, data=data)
+
+
+def _body(event: BaseModel) -> dict[str, Any]:
+    return {k: v for k, v in event.model_dump(mode="json").items() if k not in _ENVELOPE}
+
+
+def cycle_record(events: list[StoredEvent]) -> CycleRecord:
+    """Fold a cycle's events (in order) into its record; later events of a kind replace earlier ones."""
+    found: dict[str, Any] = {"check_ins": [], "momentum": [], "stalled": []}
+    fields = {
+        "CycleStarted": "started",
+        "OnboardingCompleted": "onboarding",
+        "SelfEvaluationSubmitted": "self_evaluation",
+        "ReviewFindingsRecorded": "findings",
+        "ReportPublished": "report",
+        "ActionPlanAgreed": "action_plan",
+        "ReEvaluationSubmitted": "re_evaluation",
+    }
+    lists = {"CheckInRecorded": "check_ins", "MomentumRecorded": "momentum", "ActionStalled": "stalled"}
+    for stored in events:
+        if stored.type in fields:
+            found[fields[stored.type]] = parse_event(stored.type, stored.data)
+        elif stored.type in lists:
+            found[lists[stored.type]].append(parse_event(stored.type, stored.data))
+    return CycleRecord(**found)
+
+
+def accepted_kinds(record: CycleRecord) -> list[tuple[SubmissionKind, str]]:
+    """Each kind of work accepted so far, with its title, in the order of the cycle."""
+    return [(kind, TITLES[kind]) for kind in SubmissionKind if record.accepted(kind)]
