@@ -145,18 +145,30 @@ def due_batches(
     for item in pending:
         if item.recipient_email is None:
             continue
-        moment = sendable_from(item.scheduled_for, last_sent.get(item.recipient_email), policy, calendar)
-        if moment <= now:
+        if _sendable_seen_from(now, item, last_sent, policy, calendar) <= now:
             batches.setdefault(item.recipient_email, []).append(item)
     return batches
 
 
 def next_moment(
-    pending: list[Outgoing], last_sent: dict[str, date], policy: SchedulePolicy, calendar: SchoolCalendar
+    pending: list[Outgoing],
+    now: datetime,
+    last_sent: dict[str, date],
+    policy: SchedulePolicy,
+    calendar: SchoolCalendar,
 ) -> datetime | None:
     moments = [
-        sendable_from(item.scheduled_for, last_sent.get(item.recipient_email), policy, calendar)
+        _sendable_seen_from(now, item, last_sent, policy, calendar)
         for item in pending
         if item.recipient_email is not None
     ]
     return min(moments) if moments else None
+
+
+def _sendable_seen_from(
+    now: datetime, item: Outgoing, last_sent: dict[str, date], policy: SchedulePolicy, calendar: SchoolCalendar
+) -> datetime:
+    """A prompt whose moment has passed (the mailbox was down, or it was posted late) goes in the next school-day
+    window from now, never at whatever hour it is found: its moment is taken from now, not from the past."""
+    assert item.recipient_email is not None
+    return sendable_from(max(item.scheduled_for, now), last_sent.get(item.recipient_email), policy, calendar)

@@ -1,6 +1,7 @@
 """Start a cycle, send it people's input, read it: the client side of ReviewCycleWorkflow."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -128,9 +129,11 @@ async def schedule_review_day(client: Client, cycle_id: str, request: ReviewDayR
     return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.schedule_review_day, request)
 
 
-async def _query[T](client: Client, cycle_id: str, query: Callable[[ReviewCycleWorkflow], T]) -> T:
+async def _query[T](
+    client: Client, cycle_id: str, ask: Callable[[WorkflowHandle[ReviewCycleWorkflow, CycleOutcome]], Awaitable[T]]
+) -> T:
     try:
-        return await cycle_handle(client, cycle_id).query(query)
+        return await ask(cycle_handle(client, cycle_id))
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCycle(f"no cycle {cycle_id}") from None
@@ -138,9 +141,10 @@ async def _query[T](client: Client, cycle_id: str, query: Callable[[ReviewCycleW
 
 
 async def cycle_view(client: Client, cycle_id: str) -> CycleView:
-    return await _query(client, cycle_id, ReviewCycleWorkflow.status)
+    # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
+    return await _query(client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.status, datetime.now(UTC)))
 
 
 async def cycle_model(client: Client, cycle_id: str) -> MaturityModel:
     """The maturity model the cycle was started with (and records)."""
-    return await _query(client, cycle_id, ReviewCycleWorkflow.maturity_model)
+    return await _query(client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.maturity_model))

@@ -1,6 +1,7 @@
 """Form peer groups from a cohort's specs, start them, and act for their facilitators."""
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
@@ -80,7 +81,8 @@ async def record_findings(client: Client, cohort: str, group: str, request: Grou
 
 async def group_view(client: Client, cohort: str, group: str) -> PeerGroupView:
     try:
-        return await group_handle(client, cohort, group).query(PeerGroupWorkflow.status)
+        # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
+        return await group_handle(client, cohort, group).query(PeerGroupWorkflow.status, datetime.now(UTC))
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCycle(f"no peer group {group} in cohort {cohort}") from None

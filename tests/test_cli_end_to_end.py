@@ -213,7 +213,8 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     assert (
         "leads with" in stack.cis("review", "team", cycle_id, "--lead", LEAD, "--member", "second@cec.example").stdout
     )
-    review_day = factories.CALENDAR.add_school_days(stack.query(cycle_id).today, 3)
+    # Two cycle weeks ahead (8 s here): far enough that spawning `cis` does not eat the notice.
+    review_day = factories.CALENDAR.add_school_days(stack.query(cycle_id).today, 10)
     scheduled = stack.cis("review", "day", cycle_id, "--on", review_day.isoformat(), "--start", "09:30", "--as", LEAD)
     assert f"review day: {review_day.isoformat()} from 09:30" in scheduled.stdout
     until_review_day = time.monotonic() + 60

@@ -77,7 +77,7 @@ class MailboxWorkflow:
             idle = not self._in_flight and workflow.all_handlers_finished()
             if idle and workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(self._carried_over())
-            moment = next_moment(waiting, self._last_sent, mailbox.policy, mailbox.calendar)
+            moment = next_moment(waiting, now, self._last_sent, mailbox.policy, mailbox.calendar)
             news = self._news_since(self._changes)
             if moment is None:
                 try:

@@ -48,7 +48,7 @@ from domain.recipients import Directory
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, Receipt, ScheduleMeetingRequest
 from domain.schedule import working_moment
 from domain.stages import ReviewType
-from workflows.cycle_time import cycle_now, sleep_until
+from workflows.cycle_time import cycle_now, cycle_now_asked, sleep_until
 from workflows.event_log import EventLog
 from workflows.mail_posting import MailPoster
 from workflows.rechecked import rechecked
@@ -350,15 +350,18 @@ class PeerGroupWorkflow:
     # ----- queries ------------------------------------------------------------------------------
 
     @workflow.query
-    def status(self) -> PeerGroupView:
+    def status(self, asked_at: datetime | None = None) -> PeerGroupView:
+        """`asked_at`: the caller's clock, so `today` and the phase are as of now, not of the last activity."""
+        now = cycle_now_asked(self._clock, asked_at)
         any_slot = next(iter(self._slots.values()), None)
+        begun = any_slot is not None and now >= min(s.meeting_starts for s in self._slots.values())
         return PeerGroupView(
             cohort=self._spec.cohort,
             group=self._group,
             facilitator_email=str(self._spec.facilitator_email),
-            phase=self._phase,
+            phase=GroupPhase.MET if self._phase is GroupPhase.SCHEDULED and begun else self._phase,
             cut_off=self._spec.cut_off,
-            today=self._today(),
+            today=london_date(now),
             meeting_starts=any_slot.meeting_starts if any_slot else None,
             meeting_ends=any_slot.meeting_ends if any_slot else None,
             themes_in_scope=any_slot.themes_in_scope if any_slot else [],

@@ -94,7 +94,7 @@ from domain.submissions import (
     SubmissionKind,
 )
 from domain.timeline import CycleView, MilestoneState, MilestoneView
-from workflows.cycle_time import cycle_now, sleep_until
+from workflows.cycle_time import cycle_now, cycle_now_asked, sleep_until
 from workflows.event_log import EventLog
 from workflows.follow_up import FollowUpInput, FollowUpWorkflow
 from workflows.mail_posting import MailPoster
@@ -771,7 +771,9 @@ class ReviewCycleWorkflow:
     # ----- queries ----------------------------------------------------------------------------------
 
     @workflow.query
-    def status(self) -> CycleView:
+    def status(self, asked_at: datetime | None = None) -> CycleView:
+        """`asked_at`: the caller's clock, so `today` is the cycle clock now rather than the last activity's time."""
+        now = cycle_now_asked(self._clock, asked_at)
         spec = self._spec
         stage = self._stage
         due = self._schedule.milestone(stage).due if stage is not None and self._open_stage is not None else None
@@ -786,8 +788,8 @@ class ReviewCycleWorkflow:
             stage=stage,
             due=due,
             overdue=bool(self._overdue),
-            today=self._today(),
-            now=self._cycle_now(),
+            today=london_date(now),
+            now=now,
             start_date=spec.start_date,
             closing_date=self._schedule.closing_date,
             model_id=spec.model.id,
