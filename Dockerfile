@@ -30,6 +30,7 @@ COPY demo ./demo
 COPY web ./web
 COPY --from=assets /assets/web/static ./web/static
 COPY cli ./cli
+COPY charts ./charts
 COPY worker.py settings.py ./
 RUN pip install --no-cache-dir . \
     && rm -rf /src/build /src/*.egg-info \
