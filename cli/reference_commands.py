@@ -112,7 +112,7 @@ async def _template_for(
     if kind is SubmissionKind.REVIEW:
         return {
             "strengths": [""],
-            "development_priorities": [""],
+            "development_priorities": [{"text": "", "indicator_ids": []}],
             "agreed_levels": [],
             "recommendations": [""],
             "resources": [],
@@ -125,9 +125,10 @@ async def _template_for(
             "body": "",
             "summary_for_staff": "",
             "strengths": [""],
-            "development_priorities": [""],
+            "development_priorities": [{"text": "", "indicator_ids": []}],
             "recommendations": [""],
             "resources": [],
+            "_indicators": chosen.indicator_ids(),
         }
     if kind is SubmissionKind.ACTION_PLAN:
         return {

@@ -18,6 +18,7 @@ from domain.submissions import (
     SUBMISSION_MODELS,
     ActionPlan,
     Contacts,
+    DevelopmentPriority,
     Evaluation,
     Report,
     ReviewFindings,
@@ -119,10 +120,21 @@ def _check_evaluation(evaluation: Evaluation, model: MaturityModel) -> None:
         raise Refusal(problems)
 
 
+def _priority_problems(priorities: list[DevelopmentPriority], model: MaturityModel) -> list[tuple[str, str]]:
+    known = set(model.indicator_ids())
+    return [
+        (f"development_priorities[{i}].indicator_ids[{j}]", f"{indicator!r} is not an indicator of the model")
+        for i, priority in enumerate(priorities)
+        for j, indicator in enumerate(priority.indicator_ids)
+        if indicator not in known
+    ]
+
+
 def check_review_findings(findings: ReviewFindings, model: MaturityModel) -> None:
     known = set(model.indicator_ids())
     themes = {t.id for t in model.themes}
-    problems = [
+    problems = _priority_problems(findings.development_priorities, model)
+    problems += [
         (f"agreed_levels[{i}].indicator_id", f"{a.indicator_id!r} is not an indicator of the model")
         for i, a in enumerate(findings.agreed_levels)
         if a.indicator_id not in known
@@ -136,10 +148,13 @@ def check_review_findings(findings: ReviewFindings, model: MaturityModel) -> Non
         raise Refusal(problems)
 
 
-def _check_report(report: Report, review_type: ReviewType) -> None:
+def _check_report(report: Report, review_type: ReviewType, model: MaturityModel) -> None:
     expected = "report" if review_type is ReviewType.EXPERT else "summary"
+    problems = _priority_problems(report.development_priorities, model)
     if report.format != expected:
-        raise Refusal.one("format", f"a {review_type} review produces a {expected!r}, not a {report.format!r}")
+        problems.insert(0, ("format", f"a {review_type} review produces a {expected!r}, not a {report.format!r}"))
+    if problems:
+        raise Refusal(problems)
 
 
 def _check_action_plan(plan: ActionPlan, facts: CycleFacts) -> None:
@@ -204,7 +219,7 @@ def check_submission(
     elif isinstance(submission, ReviewFindings):
         check_review_findings(submission, facts.model)
     elif isinstance(submission, Report):
-        _check_report(submission, facts.review_type)
+        _check_report(submission, facts.review_type, facts.model)
     elif isinstance(submission, ActionPlan):
         _check_action_plan(submission, facts)
     return kind, submission

@@ -15,6 +15,7 @@ from domain.submissions import (
     ActionProgress,
     AgreedLevel,
     Contacts,
+    DevelopmentPriority,
     Rating,
     ThemeLevel,
 )
@@ -112,7 +113,7 @@ class SelfEvaluationSubmitted(_Event):
 class ReviewFindingsRecorded(_Event):
     type: Literal["ReviewFindingsRecorded"] = "ReviewFindingsRecorded"
     strengths: list[str]
-    development_priorities: list[str]
+    development_priorities: list[DevelopmentPriority]
     agreed_levels: list[AgreedLevel]
     recommendations: list[str]
     resources: list[str]
@@ -126,7 +127,7 @@ class ReportPublished(_Event):
     body: str
     summary_for_staff: str
     strengths: list[str]
-    development_priorities: list[str]
+    development_priorities: list[DevelopmentPriority]
     recommendations: list[str]
     resources: list[str]
     actor: str

@@ -93,6 +93,11 @@ class MaturityModel(BaseModel):
         """Indicator id → theme id."""
         return {i.id: t.id for t in self.themes for i in t.indicators}
 
+    def themes_of(self, indicator_ids: list[str]) -> tuple[str, ...]:
+        """The themes these indicators belong to, in the model's order; ids not in the model have none."""
+        named = set(indicator_ids)
+        return tuple(t.id for t in self.themes if any(i.id in named for i in t.indicators))
+
     def indicator(self, indicator_id: str) -> Indicator | None:
         for theme in self.themes:
             for indicator in theme.indicators:

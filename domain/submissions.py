@@ -106,9 +106,22 @@ class AgreedLevel(_Submission):
     rationale: Note
 
 
+class DevelopmentPriority(_Submission):
+    """A priority and the model's indicators it names; its theme is theirs (MaturityModel.themes_of)."""
+
+    text: Note
+    indicator_ids: list[ShortText] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        # Priorities were plain text before they named indicators: old events, forms and files still read.
+        return {"text": data, "indicator_ids": []} if isinstance(data, str) else data
+
+
 class ReviewFindings(_Submission):
     strengths: list[Note] = Field(min_length=1)
-    development_priorities: list[Note] = Field(min_length=1)
+    development_priorities: list[DevelopmentPriority] = Field(min_length=1)
     agreed_levels: list[AgreedLevel] = Field(default_factory=list)
     recommendations: list[Note] = Field(min_length=1)
     resources: list[ShortText] = Field(default_factory=list)
@@ -120,7 +133,7 @@ class Report(_Submission):
     body: Note
     summary_for_staff: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
     strengths: list[Note] = Field(min_length=1)
-    development_priorities: list[Note] = Field(min_length=1)
+    development_priorities: list[DevelopmentPriority] = Field(min_length=1)
     recommendations: list[Note] = Field(min_length=1)
     resources: list[ShortText] = Field(default_factory=list)
 

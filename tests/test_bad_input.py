@@ -201,10 +201,20 @@ async def test_bad_inputs_are_refused_with_field_and_rule_and_leave_no_trace(eng
         await engine.advance_to(spec.cycle_id, at_london(review_opens, time(11)))
         no_strengths = findings | {"strengths": []}
         await probe.refused(probe.submit("review", no_strengths, actor=LEAD), "strengths", "at least 1")
+        unknown_priority = findings | {"development_priorities": [{"text": "Links", "indicator_ids": ["gatsby.9"]}]}
+        await probe.refused(
+            probe.submit("review", unknown_priority, actor=LEAD),
+            "development_priorities[0].indicator_ids[0]",
+            "not an indicator",
+        )
         await engine.submit(spec.cycle_id, "review", findings, actor=LEAD)
         await engine.advance_to(spec.cycle_id, at_london(schedule.milestone(Stage.REPORT).opens, time(10)))
         await probe.refused(probe.submit("report", factories.report("summary"), actor=LEAD), "format", "expert review")
         await probe.refused(probe.submit("report", factories.report("report")), "actor", "only the review lead")
+        bad_report = factories.report("report") | {"development_priorities": [{"text": "X", "indicator_ids": ["x"]}]}
+        await probe.refused(
+            probe.submit("report", bad_report, actor=LEAD), "development_priorities[0].indicator_ids[0]"
+        )
         await engine.submit(spec.cycle_id, "report", factories.report("report"), actor=LEAD)
 
         planning = schedule.milestone(Stage.ACTION_PLANNING).opens
