@@ -3,8 +3,10 @@
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import EmailStr, Field, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
 
 
 class Settings(BaseSettings):
@@ -19,7 +21,7 @@ class Settings(BaseSettings):
     search_attributes: bool = Field(default=True, description="Keep Cis* search attributes current")
     model_dir: Path | None = Field(default=None, description="A folder of maturity model files that override ours")
     calendar_file: Path | None = Field(default=None, description="A term-dates file replacing the England default")
-    cec_email: str | None = None
+    cec_email: str | None = Field(default=None, description="CEC's address for prompts routed to CEC")
     log_level: str = "INFO"
     smtp_host: str | None = Field(default=None, description="SMTP server; unset = `cis dev` catches mail locally")
     smtp_port: int = 25
@@ -29,6 +31,18 @@ class Settings(BaseSettings):
     mail_from: str = "Careers Impact System <no-reply@careers-impact.example>"
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where links in emails point")
     secret_key: str | None = Field(default=None, description="Signs links and sessions; unset = one kept in data_dir")
+
+    @field_validator("cec_email", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """`CIS_CEC_EMAIL=` (compose passes an unset variable as empty) means no address."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cec_email")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        # Checked here, once, rather than by every cycle start and every send that would use it.
+        return None if value is None else str(_EMAIL.validate_python(value.strip()))
 
     def secret(self) -> str:
         """The configured secret, or one made once and kept in the data folder (for the dev stack)."""

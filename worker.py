@@ -73,7 +73,12 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def mail_settings(settings: Settings) -> MailSettings:
-    return MailSettings(mail_from=settings.mail_from, public_url=settings.public_url, secret=settings.secret())
+    return MailSettings(
+        mail_from=settings.mail_from,
+        public_url=settings.public_url,
+        secret=settings.secret(),
+        cec_email=settings.cec_email,
+    )
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings | None:

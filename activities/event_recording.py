@@ -2,8 +2,16 @@
 
 Prompts are events too (PromptIssued): their projection is the durable outbox, so
 issuing a prompt and recording it are one transaction and one retry story.
+
+Three ways an append can fail, three answers:
+- the store is down or busy: the activity fails and Temporal retries it, for as long as it takes;
+- the facts cannot be stored as they are (a value PostgreSQL refuses): retrying cannot help, so the failure
+  is non-retryable (PERMANENT_RECORDING_FAILURE) and the workflow records that it needs attention;
+- the stream is not where the workflow thinks (WrongExpectedVersion, IdempotencyConflict): non-retryable
+  too; the workflow fails its task, so Temporal shows it and an operator looks, and the cycle does not end.
 """
 
+import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -12,6 +20,8 @@ from store.errors import IdempotencyConflict, WrongExpectedVersion
 from store.event_store import EventStore
 
 RECORD_EVENTS = "record_events"
+PERMANENT_RECORDING_FAILURE = "PermanentRecordingFailure"
+STORE_ANOMALIES = (WrongExpectedVersion.__name__, IdempotencyConflict.__name__)
 
 
 class EventRecorder:
@@ -24,8 +34,15 @@ class EventRecorder:
         try:
             result = await self._store.append(request)
         except (WrongExpectedVersion, IdempotencyConflict) as error:
-            # Retrying cannot fix a diverged stream: fail loudly so an operator looks.
             raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from error
+        except (asyncpg.DataError, UnicodeError) as error:
+            # Class 22 (a NUL, a date out of range, an unpaired surrogate): the same batch fails the same way.
+            types = ", ".join(sorted({new.event.type for new in request.events}))
+            raise ApplicationError(
+                f"{types} could not be stored: {type(error).__name__}: {error}",
+                type=PERMANENT_RECORDING_FAILURE,
+                non_retryable=True,
+            ) from error
         activity.logger.info(
             "events recorded",
             extra={

@@ -9,12 +9,13 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import asyncpg
+import jinja2
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.mail_message import MailSettings, build_message
-from domain.mail import OPTIONAL_NUDGES, DeliveryRequest, DeliveryResult, DeliveryStatus
+from domain.mail import CEC_MAILBOX, OPTIONAL_NUDGES, DeliveryRequest, DeliveryResult, DeliveryStatus
 from store import mail_outbox
 
 DELIVER_MAIL = "deliver_mail"
@@ -29,8 +30,15 @@ class SmtpSettings(BaseModel):
     timeout_seconds: float = 30
 
 
+UNSENDABLE_MESSAGE = "UnsendableMessage"
+
+
 class PermanentRefusal(Exception):
     pass
+
+
+class UnsendableMessage(Exception):
+    """The message itself cannot be built or is refused for its content: no address or retry changes that."""
 
 
 async def send_message(smtp: SmtpSettings, message: EmailMessage) -> None:
@@ -48,6 +56,10 @@ async def send_message(smtp: SmtpSettings, message: EmailMessage) -> None:
         if all(500 <= r.code < 600 for r in refused.recipients):
             raise PermanentRefusal("; ".join(f"{r.code} {r.message}" for r in refused.recipients)) from None
         raise
+    except aiosmtplib.SMTPDataError as refused:
+        if 500 <= refused.code < 600:
+            raise UnsendableMessage(f"the server refused the message: {refused.code} {refused.message}") from None
+        raise
     if errors:  # some recipients refused: we send to one person, so this is that person
         codes = [code for code, _ in errors.values()]
         if all(500 <= c < 600 for c in codes):
@@ -63,6 +75,22 @@ class MailDelivery:
 
     @activity.defn(name=DELIVER_MAIL)
     async def deliver_mail(self, request: DeliveryRequest) -> DeliveryResult:
+        ids = [p.prompt_id for p in request.prompts]
+        recipient = request.recipient_email
+        if recipient == CEC_MAILBOX:
+            if self._settings.cec_email is None:
+                await mail_outbox.mark_unaddressed(self._pool, ids)
+                return DeliveryResult(status=DeliveryStatus.UNADDRESSED, message_id=request.message_id)
+            recipient = self._settings.cec_email
+            request = request.model_copy(update={"recipient_email": recipient})
+        try:
+            result = await self._deliver(request)
+        except UnsendableMessage as error:
+            await mail_outbox.mark_attempt_failed(self._pool, ids, str(error), permanent=True)
+            raise ApplicationError(str(error), type=UNSENDABLE_MESSAGE, non_retryable=True) from None
+        return result.model_copy(update={"recipient_email": recipient})
+
+    async def _deliver(self, request: DeliveryRequest) -> DeliveryResult:
         ids = [p.prompt_id for p in request.prompts]
         claimed = await mail_outbox.claim(self._pool, ids)
         if claimed.already_done:
@@ -88,7 +116,10 @@ class MailDelivery:
         context = await mail_outbox.mail_context(self._pool, subject_id)
         # Dated when this attempt was due, in cycle time (the same as real time unless a time scale is set).
         dated = request.clock.to_cycle(activity.info().current_attempt_scheduled_time)
-        message = build_message(wanted, request.recipient_email, request.message_id, context, self._settings, dated)
+        try:
+            message = build_message(wanted, request.recipient_email, request.message_id, context, self._settings, dated)
+        except (ValueError, TypeError, UnicodeError, jinja2.TemplateError) as error:
+            raise UnsendableMessage(f"the message cannot be built: {type(error).__name__}: {error}") from error
         try:
             await send_message(self._smtp, message)
         except PermanentRefusal as refusal:

@@ -36,6 +36,7 @@ class MailSettings(BaseModel):
     mail_from: str
     public_url: str
     secret: str
+    cec_email: str | None = None
 
 
 class Attachment(BaseModel):

@@ -4,11 +4,12 @@ These run inside update validators: they are pure and fast, and a refusal here
 means nothing is recorded anywhere.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, TypeAdapter, ValidationError
 
+from domain.boundary_types import MAX_EXTENSION_WEEKS
 from domain.maturity_model import MaturityModel
 from domain.refusals import Refusal, parse_as
 from domain.schedule import Schedule, SchedulePolicy
@@ -238,6 +239,13 @@ def check_extension(facts: CycleFacts, raw_stage: str, to: date, reason: str) ->
     current_due = facts.schedule.milestone(stage).due
     if to <= current_due:
         raise Refusal.one("to", f"must be after the current due date {current_due.isoformat()}")
+    latest = current_due + timedelta(weeks=MAX_EXTENSION_WEEKS)
+    if to > latest:
+        raise Refusal.one(
+            "to",
+            f"{to.isoformat()} is more than {MAX_EXTENSION_WEEKS} weeks after the current due date; "
+            f"extend to {latest.isoformat()} at the latest",
+        )
     if to < facts.today:
         raise Refusal.one("to", f"{to.isoformat()} is in the past")
     if not reason.strip():

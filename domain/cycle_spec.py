@@ -1,11 +1,8 @@
 """Everything a cycle is started with, and the business key its id comes from."""
 
-import re
-from datetime import date
-from typing import Annotated
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
-
+from domain.boundary_types import Day, Label, Name, Slug, Urn, split_cycle_id
 from domain.cycle_clock import CycleClock
 from domain.follow_up import FollowUpPolicy
 from domain.maturity_model import MaturityModel
@@ -13,19 +10,8 @@ from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
 from domain.stages import Phase, ReviewType
 
-Urn = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{6,8}$"),
-    Field(description="The institution's unique reference number (6 digits; 8 for a UKPRN)"),
-]
-Cohort = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$"),
-    Field(description="Lower-case letters, digits and hyphens"),
-]
+Cohort = Slug
 DEFAULT_COHORT = "individual"
-
-_ID = re.compile(r"^(?P<urn>\d{6,8})-(?P<cohort>[a-z0-9][a-z0-9-]*)$")
 
 
 def cycle_id_for(urn: str, cohort: str) -> str:
@@ -42,22 +28,22 @@ def follow_up_workflow_id(cycle_id: str) -> str:
 
 
 def is_cycle_id(text: str) -> bool:
-    return _ID.match(text) is not None
+    return split_cycle_id(text) is not None
 
 
 class CycleSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     urn: Urn
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Name
     phase: Phase
     review_type: ReviewType
     cohort: Cohort = DEFAULT_COHORT
-    start_date: date
-    region: str | None = None
-    careers_hub: str | None = None
-    trust: str | None = None
-    peer_group: str | None = None
+    start_date: Day
+    region: Label | None = None
+    careers_hub: Label | None = None
+    trust: Label | None = None
+    peer_group: Slug | None = None
     careers_leader_email: EmailStr | None = None
     facilitator_email: EmailStr | None = None
     review_lead_email: EmailStr | None = None
@@ -71,6 +57,14 @@ class CycleSpec(BaseModel):
     search_attributes: bool = Field(
         default=False, description="Keep Temporal search attributes current (the time-skipping server has none)"
     )
+
+    @model_validator(mode="after")
+    def _starts_inside_the_calendar(self) -> "CycleSpec":
+        """Every date of the schedule is computed from the start on this calendar: outside it there is none."""
+        outside = self.calendar.outside_coverage(self.start_date)
+        if outside is not None:
+            raise ValueError(f"start_date: {outside}")
+        return self
 
     @property
     def cycle_id(self) -> str:

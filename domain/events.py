@@ -296,6 +296,17 @@ class ReviewMeetingArranged(_Event):
 # member cycle's audit trail shows its part of the group's story.
 
 
+class PeerGroupFormed(_Event):
+    """A peer group's first fact: the cohort and Careers Hub it belongs to, which decide who may open it.
+    Its cycle_id is the group's own workflow id (the group is not a cycle)."""
+
+    type: Literal["PeerGroupFormed"] = "PeerGroupFormed"
+    cohort: str
+    group: str
+    facilitator_email: str
+    careers_hub: str | None = None
+
+
 class PeerGroupJoined(_Event):
     type: Literal["PeerGroupJoined"] = "PeerGroupJoined"
     group: str
@@ -375,6 +386,16 @@ class PromptFailed(_Event):
     reason: str
 
 
+class NeedsAttention(_Event):
+    """Something retrying cannot fix went wrong (facts that could not be stored, mail that cannot be built):
+    the workflow carries on with its timers, and the dashboard shows the cycle until someone looks."""
+
+    type: Literal["NeedsAttention"] = "NeedsAttention"
+    reason: str = Field(description="What failed, in an operator's words (bounded, one line)")
+    source: str = Field(description="The workflow that hit it")
+    failed_types: list[str] = Field(default_factory=list, description="The event types that were not recorded")
+
+
 DomainEvent = Annotated[
     CycleStarted
     | StageOpened
@@ -404,6 +425,7 @@ DomainEvent = Annotated[
     | ReviewDayScheduled
     | ReviewArrangementChanged
     | ReviewMeetingArranged
+    | PeerGroupFormed
     | PeerGroupJoined
     | PeerMemberReady
     | PeerMeetingScheduled
@@ -413,7 +435,8 @@ DomainEvent = Annotated[
     | PeerFindingsRecorded
     | PromptSent
     | PromptSuppressed
-    | PromptFailed,
+    | PromptFailed
+    | NeedsAttention,
     Field(discriminator="type"),
 ]
 

@@ -28,6 +28,11 @@ OPTIONAL_NUDGES: frozenset[PromptKind] = frozenset(
 )
 
 
+# Whom a CEC prompt goes to when the cycle knows no CEC address: the sender's own setting (CIS_CEC_EMAIL)
+# decides at delivery. Not an address (no @), so it can never be confused with a person's.
+CEC_MAILBOX = "cec"
+
+
 def mailbox_workflow_id(subject_id: str) -> str:
     """One mailbox per cycle (or per peer group, for the facilitator's group prompts)."""
     return f"mail-{subject_id}"
@@ -46,6 +51,13 @@ class Outgoing(BaseModel):
     recipient_email: str | None
     scheduled_for: datetime
     due: date | None
+
+
+def mail_key(prompt: "Outgoing") -> str | None:
+    """Who a queued prompt goes to: its address, CEC's mailbox for CEC, or nobody."""
+    if prompt.recipient_email:
+        return prompt.recipient_email
+    return CEC_MAILBOX if prompt.recipient_role is ContactRole.CEC else None
 
 
 class Readdress(BaseModel):
@@ -76,6 +88,7 @@ class DeliveryStatus(StrEnum):
     ALREADY_SENT = "already_sent"
     SUPPRESSED = "suppressed"  # every prompt in it was a nudge the recipient switched off
     FAILED = "failed"  # the address is permanently bad
+    UNADDRESSED = "unaddressed"  # for CEC, and no CEC address is configured
 
 
 class DeliveryRequest(BaseModel):
@@ -92,6 +105,7 @@ class DeliveryResult(BaseModel):
 
     status: DeliveryStatus
     message_id: str
+    recipient_email: str | None = Field(default=None, description="The address it went to, when resolved at sending")
     sent_prompt_ids: list[str] = Field(default_factory=list)
     suppressed_prompt_ids: list[str] = Field(default_factory=list)
     error: str | None = None
@@ -143,10 +157,11 @@ def due_batches(
     """For each person with something sendable now: everything of theirs sendable by now, as one message."""
     batches: dict[str, list[Outgoing]] = {}
     for item in pending:
-        if item.recipient_email is None:
+        key = mail_key(item)
+        if key is None:
             continue
-        if _sendable_seen_from(now, item, last_sent, policy, calendar) <= now:
-            batches.setdefault(item.recipient_email, []).append(item)
+        if _sendable_seen_from(now, item, key, last_sent, policy, calendar) <= now:
+            batches.setdefault(key, []).append(item)
     return batches
 
 
@@ -158,17 +173,22 @@ def next_moment(
     calendar: SchoolCalendar,
 ) -> datetime | None:
     moments = [
-        _sendable_seen_from(now, item, last_sent, policy, calendar)
+        _sendable_seen_from(now, item, key, last_sent, policy, calendar)
         for item in pending
-        if item.recipient_email is not None
+        if (key := mail_key(item)) is not None
     ]
     return min(moments) if moments else None
 
 
 def _sendable_seen_from(
-    now: datetime, item: Outgoing, last_sent: dict[str, date], policy: SchedulePolicy, calendar: SchoolCalendar
+    now: datetime,
+    item: Outgoing,
+    key: str,
+    last_sent: dict[str, date],
+    policy: SchedulePolicy,
+    calendar: SchoolCalendar,
 ) -> datetime:
     """A prompt whose moment has passed (the mailbox was down, or it was posted late) goes in the next school-day
-    window from now, never at whatever hour it is found: its moment is taken from now, not from the past."""
-    assert item.recipient_email is not None
-    return sendable_from(max(item.scheduled_for, now), last_sent.get(item.recipient_email), policy, calendar)
+    window from now, never at whatever hour it is found: its moment is taken from now, not from the past.
+    `key`: who it goes to (mail_key)."""
+    return sendable_from(max(item.scheduled_for, now), last_sent.get(key), policy, calendar)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from domain.boundary_types import MAX_EXTENSION_WEEKS, MAX_THEMES, CycleId, Day, Label, RawLine, ShortText, Slug
 from domain.cycle_clock import CycleClock
 from domain.cycle_rules import check_review_findings
 from domain.london_time import at_london
@@ -26,11 +27,13 @@ SLOT_MINUTES_MAX = 90
 
 
 PEER_GROUP_PREFIX = "peergroup-"
+# Neither a cohort nor a group id can hold a dot (domain/boundary_types.py), so the id splits one way only.
+_SEPARATOR = "."
 
 
 def peer_group_workflow_id(cohort: str, group: str) -> str:
     """One group per id per cohort, so launching a roster twice starts each group once."""
-    return f"{PEER_GROUP_PREFIX}{cohort}-{group}"
+    return f"{PEER_GROUP_PREFIX}{cohort}{_SEPARATOR}{group}"
 
 
 class PeerMember(BaseModel):
@@ -48,9 +51,10 @@ class PeerGroupSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    cohort: str
-    group: str
+    cohort: Slug
+    group: Slug
     facilitator_email: EmailStr
+    careers_hub: Label | None = Field(default=None, description="The Careers Hub the group belongs to")
     members: list[PeerMember] = Field(description="The members at launch; later groups also gain members on the way")
     cut_off: date = Field(description="After this day the meeting may go ahead without members who are not ready")
     models: dict[ModelVariant, MaturityModel] = Field(description="The model each member variant is reviewed against")
@@ -90,20 +94,22 @@ class MeetingPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    on: date
+    on: Day
     start: time
     slot_minutes: int = Field(default=60, ge=SLOT_MINUTES_MIN, le=SLOT_MINUTES_MAX)
-    themes_in_scope: list[str] = Field(default_factory=list, description="Empty means every theme")
+    themes_in_scope: list[ShortText] = Field(
+        default_factory=list, max_length=MAX_THEMES, description="Empty means every theme"
+    )
 
 
 class MemberMove(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cycle_id: str
+    cycle_id: CycleId
     to: Destination
-    later_group: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    later_cut_off: date | None = Field(default=None, description="The later group's cut-off, if it is new")
-    reason: str = "not ready by the cut-off"
+    later_group: Slug | None = None
+    later_cut_off: Day | None = Field(default=None, description="The later group's cut-off, if it is new")
+    reason: RawLine = "not ready by the cut-off"
 
 
 class GroupPhase(StrEnum):
@@ -165,8 +171,11 @@ def check_meeting(facts: GroupFacts, raw: Any) -> MeetingPlan:
             "or to expert review first",
         )
     problems: list[tuple[str, str]] = []
+    latest = facts.today + timedelta(weeks=MAX_EXTENSION_WEEKS)
     if plan.on <= facts.today:
         problems.append(("on", f"{plan.on.isoformat()} is not after today ({facts.today.isoformat()})"))
+    elif plan.on > latest:
+        problems.append(("on", f"{plan.on.isoformat()} is too far ahead; meet by {latest.isoformat()}"))
     elif not facts.school_calendar.is_school_day(plan.on):
         why = facts.school_calendar.closure_on(plan.on) or "a weekend"
         problems.append(("on", f"{plan.on.isoformat()} is not a school day ({why})"))
@@ -203,6 +212,9 @@ def check_move(facts: GroupFacts, raw: Any) -> MemberMove:
             raise Refusal.one("later_group", f"{move.later_group!r} is this group; name a later one")
         if move.later_cut_off is not None and move.later_cut_off <= facts.today:
             raise Refusal.one("later_cut_off", f"{move.later_cut_off.isoformat()} is not after today")
+        latest = facts.today + timedelta(weeks=MAX_EXTENSION_WEEKS)
+        if move.later_cut_off is not None and move.later_cut_off > latest:
+            raise Refusal.one("later_cut_off", f"{move.later_cut_off.isoformat()} is too far ahead; by {latest}")
     elif move.later_group:
         raise Refusal.one("later_group", "must be empty when moving to expert review")
     if not move.reason.strip():

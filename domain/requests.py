@@ -1,34 +1,39 @@
 """What people send to a running cycle, and what they get back: the boundary of every Update."""
 
 from datetime import date, time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.boundary_types import Actor, CycleId, Day, RawLine, ShortText
 from domain.stages import Stage
+
+# Rules turn these down with their own words (an empty reason, an unknown role): the types only bound them.
+_Raw = Annotated[str, StringConstraints(max_length=320)]
+_Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)]
 
 
 class _Request(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    actor: str = Field(default="institution", description="Who acts: a role, or a person's address")
+    actor: Actor = Field(default="institution", description="Who acts: a role, or a person's address")
 
 
 class SubmitRequest(_Request):
     """Raw submission data: the workflow's validator parses it, so every refusal names the field and the rule."""
 
-    kind: str
+    kind: ShortText
     data: dict[str, Any]
 
 
 class ExtendRequest(_Request):
-    stage: str
-    to: date
-    reason: str = "extension agreed"
+    stage: _Raw
+    to: Day
+    reason: RawLine = "extension agreed"
 
 
 class WithdrawRequest(_Request):
-    reason: str
+    reason: RawLine
 
 
 class ContactsRequest(_Request):
@@ -38,21 +43,21 @@ class ContactsRequest(_Request):
 class ReassignRequest(_Request):
     """Replace the facilitator or the review lead; prompts not yet issued go to the new person."""
 
-    role: str
-    email: str
+    role: _Raw
+    email: _Email
 
 
 class ReviewTeamRequest(_Request):
     """CEC assigns (or replaces) an expert review's team: a lead reviewer and members."""
 
-    lead: str
-    members: list[str] = Field(default_factory=list)
+    lead: _Email
+    members: list[_Email] = Field(default_factory=list, max_length=20)
 
 
 class ReviewDayRequest(_Request):
     """The review lead schedules (or moves) the expert review day."""
 
-    on: date
+    on: Day
     start: time = time(9, 30)
 
 
@@ -71,7 +76,7 @@ class MoveMemberRequest(_Request):
 class GroupFindingsRequest(_Request):
     """The facilitator's findings for one member of the group, after the meeting."""
 
-    cycle_id: str
+    cycle_id: CycleId
     data: dict[str, Any]
 
 

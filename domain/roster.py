@@ -11,21 +11,20 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     EmailStr,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails
 
-from domain.cycle_spec import Urn
+from domain.boundary_types import SLUG_MAX, Label, Name, Slug, Urn, normal_slug
 from domain.stages import Phase, ReviewType
 
 ROSTER_COLUMNS: Final[tuple[str, ...]] = (
@@ -43,15 +42,14 @@ ROSTER_COLUMNS: Final[tuple[str, ...]] = (
 PEER_GROUP_MIN: Final = 3  # a facilitated peer review is usually a trio...
 PEER_GROUP_MAX: Final = 6  # ...and at most six, about an hour per institution
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PeerGroupId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+PeerGroupId = Slug
 
 # What a cell must hold, in the words a person filling in the spreadsheet understands.
 _EXPECTED: Final[dict[str, str]] = {
     "urn": "6 to 8 digits",
     "phase": "one of " + ", ".join(p.value for p in Phase),
     "review_type": " or ".join(r.value for r in ReviewType),
-    "peer_group": "lower-case letters, digits and hyphens (at most 63), starting with a letter or digit",
+    "peer_group": f"letters and digits, words joined by single hyphens or spaces (at most {SLUG_MAX})",
 }
 _REQUIRED: Final = frozenset(ROSTER_COLUMNS) - {"trust", "peer_group", "facilitator_email"}
 # Problems about the whole file or a whole row sort before those about one of its cells.
@@ -80,7 +78,7 @@ class RosterRow(BaseModel):
 
     line: int = Field(ge=1, description="The CSV line the row starts on, so a person can find it")
     urn: Urn
-    name: Label
+    name: Name
     phase: Phase
     region: Label
     careers_hub: Label
@@ -95,6 +93,18 @@ class RosterRow(BaseModel):
     def _blank_is_none(cls, value: Any) -> Any:
         """A spreadsheet has no 'missing': an empty (or space-only) cell means 'none'."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("name", "region", "careers_hub", "trust", mode="before")
+    @classmethod
+    def _one_line(cls, value: Any) -> Any:
+        """A line break typed in a cell (Alt+Enter) is a space to the person who typed it."""
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+    @field_validator("peer_group", mode="before")
+    @classmethod
+    def _group_as_typed(cls, value: Any) -> Any:
+        """'Group A' in a spreadsheet means the group id group-a; 'HG0' means hg0."""
+        return normal_slug(value) if isinstance(value, str) and value.strip() else value
 
     @field_validator("phase", "review_type", mode="before")
     @classmethod
@@ -157,6 +167,11 @@ class _Line:
     def review_type(self) -> str:
         return self.cells["review_type"].lower()
 
+    @property
+    def group(self) -> str:
+        """The peer group id as the row model reads it: 'Group A' and 'group-a' are one group."""
+        return normal_slug(self.cells["peer_group"])
+
 
 def _normal_column(name: str) -> str:
     """'Careers Hub' and 'careers-hub' are what people type for careers_hub."""
@@ -211,6 +226,10 @@ def _cell_rule(column: str, raw: str, error: ErrorDetails) -> str:
         return "must not be empty"
     if kind in ("string_pattern_mismatch", "enum") and column in _EXPECTED:
         return f"must be {_EXPECTED[column]} (got {raw!r})"
+    if kind == "value_error" and column == "peer_group":
+        return f"must be {_EXPECTED[column]} (got {raw[:80]!r})"
+    if kind == "value_error" and not column.endswith("_email"):
+        return str((error.get("ctx") or {}).get("error", error["msg"]))
     if column.endswith("_email") and kind == "value_error":
         # email-validator explains in sentences ("... is not valid. It should have a period."); keep one clause each.
         sentences = str((error.get("ctx") or {}).get("reason", "")).rstrip(".").split(". ")
@@ -257,8 +276,8 @@ def _peer_group_problems(lines: list[_Line]) -> None:
     """
     groups: dict[str, list[_Line]] = defaultdict(list)
     for line in lines:
-        if line.cells["peer_group"] and line.review_type != ReviewType.EXPERT:
-            groups[line.cells["peer_group"]].append(line)
+        if line.group and line.review_type != ReviewType.EXPERT:
+            groups[line.group].append(line)
     for group, members in groups.items():
         broken_before = [m.number for m in members if m.problems]
         if not PEER_GROUP_MIN <= len(members) <= PEER_GROUP_MAX:
@@ -275,6 +294,12 @@ def _peer_group_problems(lines: list[_Line]) -> None:
             rule = f"peer group {group} names different facilitators ({', '.join(facilitators)}); a group has one"
             for m in members:
                 m.problems.append(("facilitator_email", rule))
+        # A group belongs to one Careers Hub: the hub's facilitators are the ones who may open it.
+        hubs = sorted({m.cells["careers_hub"] for m in members} - {""})
+        if len(hubs) > 1:
+            rule = f"peer group {group} spans Careers Hubs ({', '.join(hubs)}); a group belongs to one hub"
+            for m in members:
+                m.problems.append(("careers_hub", rule))
         if broken_before:
             # The group is the right size on paper, but skipping a refused member (--skip-invalid) would
             # start a group too small to meet; hold back its other members too, and say why.

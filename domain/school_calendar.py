@@ -44,6 +44,23 @@ class SchoolCalendar(BaseModel):
                 day += timedelta(days=1)
         return frozenset(days)
 
+    @cached_property
+    def coverage(self) -> tuple[date, date] | None:
+        """The first and last day the calendar knows the closures of; beyond them every weekday looks like a
+        school day, so a cycle may not start outside them."""
+        ends = [d for c in self.closures for d in (c.first_day, c.last_day)] or list(self.bank_holidays)
+        return (min(ends), max(ends)) if ends else None
+
+    def outside_coverage(self, day: date) -> str | None:
+        """Why `day` is outside the calendar, or None when it is inside."""
+        span = self.coverage
+        if span is None or span[0] <= day <= span[1]:
+            return None
+        return (
+            f"{day.isoformat()} is outside the school calendar {self.id}, "
+            f"which covers {span[0].isoformat()} to {span[1].isoformat()}"
+        )
+
     def is_school_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._closed_days
 

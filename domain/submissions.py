@@ -4,17 +4,26 @@ Rules that need the cycle's context (the model's indicators, the stage the cycle
 in, today's date) live in domain/cycle_rules.py; these classes check shape only.
 """
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from domain.boundary_types import (
+    MAX_ACTIONS,
+    MAX_CONTRIBUTORS,
+    MAX_POINTS,
+    MAX_RATINGS,
+    MAX_THEMES,
+    Day,
+    Name,
+    Note,
+    ShortText,
+    Summary,
+)
 from domain.stages import ContactRole
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PersonName = Name
 Level = Annotated[int, Field(ge=1, le=4, description="Best-fit level, 1 (lowest) to 4 (highest)")]
 
 
@@ -84,12 +93,15 @@ class ThemeLevel(_Submission):
 class Evaluation(_Submission):
     """Shared shape of a self-evaluation and a re-evaluation."""
 
-    ratings: list[Rating] = Field(min_length=1)
+    ratings: list[Rating] = Field(min_length=1, max_length=MAX_RATINGS)
     theme_levels: list[ThemeLevel] = Field(
         default_factory=list,
+        max_length=MAX_THEMES,
         description="The agreed best fit per theme; a theme left out takes the median of its indicators",
     )
-    contributors: list[ShortText] = Field(default_factory=list, description="Roles who took part")
+    contributors: list[ShortText] = Field(
+        default_factory=list, max_length=MAX_CONTRIBUTORS, description="Roles who took part"
+    )
 
 
 class SelfEvaluation(Evaluation):
@@ -120,35 +132,37 @@ class DevelopmentPriority(_Submission):
 
 
 class ReviewFindings(_Submission):
-    strengths: list[Note] = Field(min_length=1)
-    development_priorities: list[DevelopmentPriority] = Field(min_length=1)
-    agreed_levels: list[AgreedLevel] = Field(default_factory=list)
-    recommendations: list[Note] = Field(min_length=1)
-    resources: list[ShortText] = Field(default_factory=list)
-    themes_in_scope: list[ShortText] = Field(default_factory=list, description="Empty means all themes")
+    strengths: list[Note] = Field(min_length=1, max_length=MAX_POINTS)
+    development_priorities: list[DevelopmentPriority] = Field(min_length=1, max_length=MAX_POINTS)
+    agreed_levels: list[AgreedLevel] = Field(default_factory=list, max_length=MAX_RATINGS)
+    recommendations: list[Note] = Field(min_length=1, max_length=MAX_POINTS)
+    resources: list[ShortText] = Field(default_factory=list, max_length=MAX_POINTS)
+    themes_in_scope: list[ShortText] = Field(
+        default_factory=list, max_length=MAX_THEMES, description="Empty means all themes"
+    )
 
 
 class Report(_Submission):
     format: Literal["report", "summary"] = Field(description="expert review: report; peer review: summary")
     body: Note
-    summary_for_staff: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1200)]
-    strengths: list[Note] = Field(min_length=1)
-    development_priorities: list[DevelopmentPriority] = Field(min_length=1)
-    recommendations: list[Note] = Field(min_length=1)
-    resources: list[ShortText] = Field(default_factory=list)
+    summary_for_staff: Summary
+    strengths: list[Note] = Field(min_length=1, max_length=MAX_POINTS)
+    development_priorities: list[DevelopmentPriority] = Field(min_length=1, max_length=MAX_POINTS)
+    recommendations: list[Note] = Field(min_length=1, max_length=MAX_POINTS)
+    resources: list[ShortText] = Field(default_factory=list, max_length=MAX_POINTS)
 
 
 class PlannedAction(_Submission):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")] | None = None
     title: ShortText
-    indicator_ids: list[ShortText] = Field(min_length=1)
+    indicator_ids: list[ShortText] = Field(min_length=1, max_length=MAX_RATINGS)
     owner_role: ShortText
-    due: date
+    due: Day
     success_measure: Note
 
 
 class ActionPlan(_Submission):
-    actions: list[PlannedAction] = Field(min_length=1)
+    actions: list[PlannedAction] = Field(min_length=1, max_length=MAX_ACTIONS)
 
 
 class ActionStatus(StrEnum):
@@ -165,7 +179,7 @@ class ActionProgress(_Submission):
 
 
 class CheckIn(_Submission):
-    progress: list[ActionProgress] = Field(min_length=1)
+    progress: list[ActionProgress] = Field(min_length=1, max_length=MAX_ACTIONS)
 
 
 def without_notes(data: Any) -> Any:

@@ -31,11 +31,14 @@ def group_specs(specs: list[CycleSpec]) -> list[PeerGroupSpec]:
             build_schedule(m.start_date, m.policy, m.calendar).milestone(Stage.SELF_EVALUATION).due for m in members
         )
         facilitator = next(m.facilitator_email for m in members if m.facilitator_email)
+        hubs = {m.careers_hub for m in members}
         groups.append(
             PeerGroupSpec(
                 cohort=cohort,
                 group=group,
                 facilitator_email=facilitator,
+                # The roster holds a group to one hub; a group built otherwise across hubs belongs to none.
+                careers_hub=hubs.pop() if len(hubs) == 1 else None,
                 members=[
                     PeerMember(
                         cycle_id=m.cycle_id,

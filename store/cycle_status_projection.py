@@ -12,6 +12,7 @@ from domain.events import (
     DeadlineExtended,
     DomainEvent,
     MomentumRecorded,
+    NeedsAttention,
     OnboardingCompleted,
     ReviewArrangementChanged,
     ReviewDayScheduled,
@@ -132,6 +133,14 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
             await _set(conn, event.cycle_id, "status = $2", CycleStatus.LAPSED.value)
         case CycleWithdrawn():
             await _set(conn, event.cycle_id, "status = $2", CycleStatus.WITHDRAWN.value)
+        case NeedsAttention():
+            await _set(
+                conn,
+                event.cycle_id,
+                "needs_attention = true, attention_reason = $2, attention_since = coalesce(attention_since, $3)",
+                event.reason,
+                event.at,
+            )
         case MomentumRecorded():
             await _set(conn, event.cycle_id, "momentum = $2", event.momentum)
         case ActionStalled() | CheckInRecorded():

@@ -8,7 +8,7 @@ close (a crash after the server accepted and before the mark) resends the same M
 from datetime import date, datetime
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from domain.cycle_spec import cycle_workflow_id
 from domain.events import MilestoneRecord
@@ -60,6 +60,16 @@ async def mark_attempt_failed(pool: asyncpg.Pool, prompt_ids: list[str], error: 
     )
 
 
+async def mark_unaddressed(pool: asyncpg.Pool, prompt_ids: list[str]) -> None:
+    """For CEC, with no CEC address configured: on record, never sent, and shown as such."""
+    await pool.execute(
+        "UPDATE prompts SET status = 'unaddressed', last_error = $2 WHERE prompt_id = ANY($1::text[]) "
+        "AND status NOT IN ('sent', 'merged', 'suppressed', 'failed')",
+        prompt_ids,
+        "no CEC address is configured: set CIS_CEC_EMAIL",
+    )
+
+
 async def mark_suppressed(pool: asyncpg.Pool, prompt_ids: list[str], recipient: str) -> None:
     await pool.execute(
         "UPDATE prompts SET status = 'suppressed', sent_to = $2 WHERE prompt_id = ANY($1::text[])",
@@ -107,7 +117,7 @@ class MailContext(BaseModel):
     stage: str | None = None
     due: date | None = None
     closing_date: date | None = None
-    milestones: list[MilestoneRecord] = Field(default_factory=list)
+    milestones: list[MilestoneRecord] = []
     timeline_sequence: int = 0
     meeting: Meeting | None = None
 
@@ -127,7 +137,7 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
             ["CycleStarted", "DeadlineExtended", "ReviewDayScheduled", "ReviewMeetingArranged"],
         )
     ]
-    milestones: list[MilestoneRecord] = Field(default_factory=list)
+    milestones: list[MilestoneRecord] = []
     closing = row["closing_date"]
     changes = 0
     meeting: Meeting | None = None

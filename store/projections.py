@@ -8,11 +8,23 @@ gives exactly the same rows.
 from typing import get_args
 
 from domain.events import DomainEvent, StoredEvent, parse_event
-from store import actions_projection, cycle_status_projection, prompts_projection, ratings_projection
+from store import (
+    actions_projection,
+    cycle_status_projection,
+    peer_groups_projection,
+    prompts_projection,
+    ratings_projection,
+)
 from store.database import PgConnection
 
 # cycle_status comes after actions: it counts the stalled actions that the actions projection has just marked.
-PROJECTORS = (prompts_projection, actions_projection, ratings_projection, cycle_status_projection)
+PROJECTORS = (
+    prompts_projection,
+    actions_projection,
+    ratings_projection,
+    cycle_status_projection,
+    peer_groups_projection,
+)
 
 PROJECTION_TABLES: tuple[str, ...] = tuple(table for projector in PROJECTORS for table in projector.TABLES)
 

@@ -54,6 +54,8 @@ class CycleStatusRow(_Row):
     peer_group: str | None = None
     review_lead_email: str | None = None
     review_starts: datetime | None = None
+    needs_attention: bool = False
+    attention_reason: str | None = None
 
 
 class PromptRow(_Row):

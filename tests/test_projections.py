@@ -27,8 +27,10 @@ from domain.events import (
     LevelChange,
     MilestoneRecord,
     MomentumRecorded,
+    NeedsAttention,
     NewEvent,
     OnboardingCompleted,
+    PeerGroupFormed,
     PromptIssued,
     ReEvaluationSubmitted,
     ReportPublished,
@@ -64,6 +66,7 @@ LONDON = ZoneInfo("Europe/London")
 A = "100001-hub-north"
 B = "130002-hub-north"
 C = "100003-hub-south"
+GROUP = "peergroup-hub-north.g1"
 
 PRIMARY_KEYS = {
     "cycle_status": "cycle_id",
@@ -71,6 +74,7 @@ PRIMARY_KEYS = {
     "actions": "cycle_id, action_id",
     "ratings": "cycle_id, kind, indicator_id",
     "theme_ratings": "cycle_id, kind, theme_id",
+    "peer_groups": "workflow_id",
     "projection_checkpoints": "name",
 }
 
@@ -359,6 +363,27 @@ def cycle_b() -> list[tuple[str, DomainEvent]]:
         # The same prompt issued again (a replayed decision) is kept once, as first issued.
         (cycle, prompt(B, f"{B}/onboarding/overdue", "changed-kind", Stage.ONBOARDING, at(date(2026, 9, 22)))),
         (
+            GROUP,
+            PeerGroupFormed(
+                cycle_id=GROUP,
+                at=at(date(2026, 9, 7)),
+                cohort="hub-north",
+                group="g1",
+                facilitator_email="hub@hub.example",
+                careers_hub="Hub North",
+            ),
+        ),
+        (
+            cycle,
+            NeedsAttention(
+                cycle_id=B,
+                at=at(date(2026, 9, 23)),
+                reason="StageOverdue could not be stored",
+                source=cycle,
+                failed_types=["StageOverdue"],
+            ),
+        ),
+        (
             cycle,
             CycleLapsed(
                 cycle_id=B, at=at(date(2027, 1, 15), 17), stage=Stage.ONBOARDING, closing_date=date(2027, 1, 15)
@@ -416,7 +441,7 @@ async def cycles(pool: asyncpg.Pool) -> asyncpg.Pool:
 def test_every_domain_event_type_is_known_to_the_projections() -> None:
     union = get_args(get_args(DomainEvent)[0])
     assert {cls.model_fields["type"].default for cls in union} == KNOWN_EVENT_TYPES
-    assert set(PROJECTION_TABLES) == {"cycle_status", "prompts", "actions", "ratings", "theme_ratings"}
+    assert set(PROJECTION_TABLES) == {"cycle_status", "prompts", "actions", "ratings", "theme_ratings", "peer_groups"}
 
 
 async def test_cycle_status_follows_each_cycle(cycles: asyncpg.Pool) -> None:
@@ -452,6 +477,9 @@ async def test_cycle_status_follows_each_cycle(cycles: asyncpg.Pool) -> None:
     assert (b.phase, b.review_type, b.stage, b.status, b.overdue) == ("college", "peer", "onboarding", "lapsed", True)
     assert (b.due_date, b.careers_leader_email, b.completed_at) == (date(2026, 9, 18), "lead@college.example", None)
     assert b.last_activity == at(date(2027, 1, 15), 17) and b.momentum is None and b.stalled_actions == 0
+    assert (b.needs_attention, b.attention_reason) == (True, "StageOverdue could not be stored")
+    group = await cycles.fetchrow("SELECT cohort, group_id, careers_hub FROM peer_groups")
+    assert dict(group or {}) == {"cohort": "hub-north", "group_id": "g1", "careers_hub": "Hub North"}
 
     c = await get_cycle_status(cycles, C)
     assert c is not None

@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
-from domain.events import DomainEvent, PromptFailed, PromptIssued, PromptSent, PromptSuppressed
+from domain.boundary_types import storable_line
+from domain.events import DomainEvent, NeedsAttention, PromptFailed, PromptIssued, PromptSent, PromptSuppressed
 from domain.london_time import london_date
 from domain.mail import (
     DeliveryRequest,
@@ -26,6 +27,7 @@ from domain.mail import (
     Readdress,
     due_batches,
     held_for_weekly_digest,
+    mail_key,
     mailbox_workflow_id,
     message_id_for,
     next_moment,
@@ -65,7 +67,7 @@ class MailboxWorkflow:
     async def run(self, mailbox: MailboxInput) -> None:
         while True:
             now = cycle_now(self._clock)
-            waiting = [p for p in self._pending if p.recipient_email not in self._in_flight]
+            waiting = [p for p in self._pending if mail_key(p) not in self._in_flight]
             batches = due_batches(waiting, now, self._last_sent, mailbox.policy, mailbox.calendar)
             for recipient, prompts in batches.items():
                 # One person's server refusing for hours must not hold up everyone else's mail.
@@ -94,9 +96,10 @@ class MailboxWorkflow:
     @workflow.signal
     def post(self, prompts: list[Outgoing]) -> None:
         known = {p.prompt_id for p in self._pending}
-        # Unaddressed prompts (nobody known for the role, not even CEC) stay on record but cannot be sent.
+        # Unaddressed prompts (nobody known for the role) stay on record but cannot be sent; CEC's are sent to
+        # the address the sender is configured with (CIS_CEC_EMAIL), decided at delivery.
         self._pending += [
-            p for p in prompts if p.prompt_id not in known and p.recipient_email and not held_for_weekly_digest(p)
+            p for p in prompts if p.prompt_id not in known and mail_key(p) and not held_for_weekly_digest(p)
         ]
         self._changes += 1
 
@@ -133,13 +136,19 @@ class MailboxWorkflow:
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=DELIVERY_RETRY,
             )
-        except ActivityError as error:  # only a bug fails here: delivery retries forever
-            workflow.logger.error("mail delivery failed for good: %s", error)
+        except ActivityError as error:
+            # Only what retrying cannot fix ends here (a message that cannot be built): never dispatch it
+            # again, and say so where people look.
+            await self._unsendable(recipient, ids, error)
             return
         self._pending = [p for p in self._pending if p.prompt_id not in ids]
         now = cycle_now(self._clock)
+        if result.status is DeliveryStatus.UNADDRESSED:
+            workflow.logger.warning("no CEC address configured (CIS_CEC_EMAIL): %s unaddressed", ", ".join(ids))
+            return
         if result.status in (DeliveryStatus.SENT, DeliveryStatus.ALREADY_SENT):
             self._last_sent[recipient] = london_date(now)
+        address = result.recipient_email or recipient
         events: list[DomainEvent] = []
         subject = self._input.subject_id
         if result.sent_prompt_ids:
@@ -148,25 +157,42 @@ class MailboxWorkflow:
                     cycle_id=subject,
                     at=now,
                     prompt_ids=result.sent_prompt_ids,
-                    recipient_email=recipient,
+                    recipient_email=address,
                     message_id=result.message_id,
                 )
             )
         if result.suppressed_prompt_ids:
             events.append(
                 PromptSuppressed(
-                    cycle_id=subject, at=now, prompt_ids=result.suppressed_prompt_ids, recipient_email=recipient
+                    cycle_id=subject, at=now, prompt_ids=result.suppressed_prompt_ids, recipient_email=address
                 )
             )
         if result.status is DeliveryStatus.FAILED:
             failed = [i for i in ids if i not in result.suppressed_prompt_ids]
             events.append(
                 PromptFailed(
-                    cycle_id=subject, at=now, prompt_ids=failed, recipient_email=recipient, reason=result.error or ""
+                    cycle_id=subject, at=now, prompt_ids=failed, recipient_email=address, reason=result.error or ""
                 )
             )
-            events += self._escalate_failure(recipient, failed[0], now)
+            if not any(p.kind is PromptKind.DELIVERY_FAILED for p in prompts):
+                # A notice about a failure that itself fails would start a chain of notices: it stops here.
+                events += self._escalate_failure(address, failed[0], now)
         await self._log.record(events, causation=f"mail:{request.message_id}")
+
+    async def _unsendable(self, recipient: str, ids: list[str], error: ActivityError) -> None:
+        self._pending = [p for p in self._pending if p.prompt_id not in ids]
+        reason = storable_line(str(error.cause.message if isinstance(error.cause, ApplicationError) else error))
+        now = cycle_now(self._clock)
+        subject = self._input.subject_id
+        failed = PromptFailed(cycle_id=subject, at=now, prompt_ids=ids, recipient_email=recipient, reason=reason)
+        attention = NeedsAttention(
+            cycle_id=subject,
+            at=now,
+            reason=f"mail to {recipient} cannot be sent: {reason}",
+            source=workflow.info().workflow_id,
+            failed_types=["PromptSent"],
+        )
+        await self._log.record([failed, attention], causation=f"unsendable:{message_id_for(ids)}")
 
     def _escalate_failure(self, recipient: str, first_prompt: str, now: datetime) -> list[DomainEvent]:
         """Tell the facilitator (or CEC) that an address does not work, unless it is theirs that failed."""
@@ -191,7 +217,7 @@ class MailboxWorkflow:
                 key=first_prompt,
             )
         )
-        self._pending += [p for p in outgoing_from(issued) if p.recipient_email]
+        self._pending += [p for p in outgoing_from(issued) if mail_key(p)]
         return issued
 
     def _carried_over(self) -> MailboxInput:

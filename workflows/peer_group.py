@@ -15,6 +15,7 @@ from domain.cycle_spec import cycle_workflow_id
 from domain.events import (
     DomainEvent,
     PeerFindingsRecorded,
+    PeerGroupFormed,
     PeerGroupJoined,
     PeerMeetingHeld,
     PeerMeetingScheduled,
@@ -91,6 +92,15 @@ class PeerGroupWorkflow:
 
     @workflow.run
     async def run(self, spec: PeerGroupSpec) -> PeerGroupView:
+        formed = PeerGroupFormed(
+            cycle_id=spec.workflow_id,
+            at=self._now(),
+            cohort=spec.cohort,
+            group=spec.group,
+            facilitator_email=str(spec.facilitator_email),
+            careers_hub=spec.careers_hub,
+        )
+        await self._log.record([formed], causation="formed")
         # The day after the cut-off, first thing: members still not ready may then be moved out.
         cut_off_at = at_london(
             self._spec.calendar.next_school_day(self._spec.cut_off + timedelta(days=1)), self._spec.policy.prompt_time

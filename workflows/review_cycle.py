@@ -555,10 +555,7 @@ class ReviewCycleWorkflow:
         await self._tell_group(
             "member_left", MemberLeft(cycle_id=self._cycle_id, reason=f"withdrawn: {request.reason}")
         )
-        if self._follow_up_started:
-            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
-                FollowUpWorkflow.stop, request.reason
-            )
+        await self._tell_follow_up("stop", request.reason)
         return Receipt(cycle_id=self._cycle_id, message=f"withdrawn: {request.reason}", on=self._today())
 
     @withdraw.validator
@@ -763,10 +760,15 @@ class ReviewCycleWorkflow:
             workflow.logger.warning("peer group %s could not be signalled (%s)", self._peer_group, signal)
 
     async def _follow_up_contacts_changed(self) -> None:
-        if self._follow_up_started:
-            await workflow.get_external_workflow_handle(follow_up_workflow_id(self._cycle_id)).signal(
-                FollowUpWorkflow.contacts_changed, self._directory
-            )
+        await self._tell_follow_up("contacts_changed", self._directory)
+
+    async def _tell_follow_up(self, signal: str, payload: object) -> None:
+        """The follow-up may have finished its rounds long ago: the change is recorded either way, so a
+        follow-up that is no longer there must not turn the Update that made it into a failure."""
+        if self._follow_up_started and not await signal_if_running(
+            follow_up_workflow_id(self._cycle_id), signal, payload
+        ):
+            workflow.logger.info("follow-up of %s has ended; %s not delivered", self._cycle_id, signal)
 
     # ----- queries ----------------------------------------------------------------------------------
 
