@@ -25,6 +25,19 @@ from store.migrations_runner import apply_migrations
 from worker import build_worker, mail_settings, smtp_settings
 
 
+def _web_port(data_dir: Path, preferred: int) -> int:
+    """The port this data folder's web app had last time, while it is free: the links in mail already sent
+    (and in the people's inboxes) still work after `cis dev` restarts."""
+    remembered = data_dir / "web_port"
+    try:
+        previous: int | None = int(remembered.read_text())
+    except (FileNotFoundError, ValueError):
+        previous = None
+    port = free_port(previous or preferred)
+    remembered.write_text(str(port))
+    return port
+
+
 class RunningStack:
     def __init__(self, addresses: StackAddresses, client: Client, pool: asyncpg.Pool, data_dir: Path) -> None:
         self.addresses = addresses
@@ -85,7 +98,7 @@ async def running_stack(
         )
         if with_web:
             web_url = await stack.enter_async_context(
-                serving_web(addresses, settings.secret(), "127.0.0.1", free_port(web_port), settings=settings)
+                serving_web(addresses, settings.secret(), "127.0.0.1", _web_port(data_dir, web_port), settings=settings)
             )
             addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)
