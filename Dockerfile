@@ -16,9 +16,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# WeasyPrint renders the school's report as PDF (in the web app, and in the worker for the report email) with
+# pango; fonts-liberation gives it Arial's metrics.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
+
 # The packages and modules listed in pyproject.toml ([tool.setuptools]); tests/test_compose.py keeps them in step.
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY charts ./charts
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities

@@ -78,6 +78,7 @@ def mail_settings(settings: Settings) -> MailSettings:
         public_url=settings.public_url,
         secret=settings.secret(),
         cec_email=settings.cec_email,
+        model_dir=settings.model_dir,
     )
 
 

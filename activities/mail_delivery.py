@@ -5,6 +5,8 @@ retries with backoff for as long as it takes; a server that refuses the address 
 (5xx to RCPT) is a permanent failure the mailbox records and escalates.
 """
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -14,9 +16,27 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.mail_message import MailSettings, build_message
-from domain.mail import CEC_MAILBOX, OPTIONAL_NUDGES, DeliveryRequest, DeliveryResult, DeliveryStatus
+from activities.mail_message import MailSettings, MessageExtras, build_message
+from content.model_catalog import model_by_ref
+from domain.access import Principal, Role
+from domain.mail import (
+    CEC_MAILBOX,
+    OPTIONAL_NUDGES,
+    DeliveryRequest,
+    DeliveryResult,
+    DeliveryStatus,
+    Outgoing,
+    task_path,
+)
+from domain.momentum import momentum_of
+from domain.prompts import PromptKind
+from domain.report_document import ReportDocument, report_document
+from domain.stages import ContactRole
 from store import mail_outbox
+from store.access_tokens import email_token, ensure_email_token
+from store.mail_outbox import MailContext
+from store.read_models import cycle_record
+from web.report_rendering import report_pdf
 
 DELIVER_MAIL = "deliver_mail"
 
@@ -67,11 +87,66 @@ async def send_message(smtp: SmtpSettings, message: EmailMessage) -> None:
         raise ApplicationError(f"recipient refused for now: {errors}")
 
 
+# An email's sign-in link lasts long enough to be read after a holiday, not for the whole cycle.
+EMAIL_LINK_DAYS = 30
+SIGN_IN_ROLES: dict[ContactRole, Role] = {
+    ContactRole.CAREERS_LEADER: Role.INSTITUTION,
+    ContactRole.SENIOR_LEADER: Role.INSTITUTION,
+    ContactRole.GOVERNOR: Role.INSTITUTION,
+    ContactRole.REVIEW_LEAD: Role.REVIEWER,
+    ContactRole.FACILITATOR: Role.FACILITATOR,
+    ContactRole.CEC: Role.ADMIN,
+}
+
+
 class MailDelivery:
     def __init__(self, pool: asyncpg.Pool, smtp: SmtpSettings, settings: MailSettings) -> None:
         self._pool = pool
         self._smtp = smtp
         self._settings = settings
+
+    async def _extras(self, prompts: list[Outgoing], request: DeliveryRequest, context: MailContext) -> MessageExtras:
+        """The recipient's sign-in link (derived from the message, stored once: a retry issues the same) and,
+        for the report's email, the report itself with its PDF."""
+        subject_id = prompts[0].cycle_id
+        group = await mail_outbox.peer_group_of(self._pool, subject_id) if context.cohort is None else None
+        home = f"/groups/{group[0]}/{group[1]}" if group else f"/cycles/{subject_id}"
+        role = SIGN_IN_ROLES[prompts[0].recipient_role]
+        cohort = group[0] if group else context.cohort
+        extras = MessageExtras(home=home)
+        if role is Role.FACILITATOR and cohort is None:
+            return extras  # neither a cycle nor a group of ours: no scope to sign in to
+        principal = Principal(
+            role=role,
+            cohort=cohort if role is Role.FACILITATOR else None,
+            cycle_id=None if group else subject_id,
+            expires_at=datetime.now(UTC) + timedelta(days=EMAIL_LINK_DAYS),
+        )
+        token = email_token(self._settings.secret, request.message_id, request.recipient_email)
+        landing = task_path(prompts[0], home)
+        await ensure_email_token(self._pool, token, principal, landing, request.recipient_email)
+        extras = extras.model_copy(update={"signin_token": token})
+        if any(p.kind in (PromptKind.CHECK_IN_DUE, PromptKind.CHECK_IN_MISSED) for p in prompts):
+            momentum = momentum_of(await cycle_record(self._pool, subject_id))
+            extras = extras.model_copy(update={"momentum": momentum.lines() if momentum else []})
+        if any(p.kind is PromptKind.REPORT_PUBLISHED for p in prompts):
+            doc = await self._report(subject_id)
+            if doc is not None:
+                pdf = await asyncio.to_thread(report_pdf, doc)
+                extras = extras.model_copy(update={"report": doc, "report_pdf": pdf})
+        return extras
+
+    async def _report(self, cycle_id: str) -> ReportDocument | None:
+        record = await cycle_record(self._pool, cycle_id)
+        started = record.started
+        if started is None:
+            return None
+        model = model_by_ref(started.model_id, started.model_version, self._settings.model_dir)
+        if model is None:
+            # The email still goes, with the staff summary link; the page says the model is missing.
+            activity.logger.warning("model %s %s not found for the report PDF", started.model_id, started.model_version)
+            return None
+        return report_document(record, model)
 
     @activity.defn(name=DELIVER_MAIL)
     async def deliver_mail(self, request: DeliveryRequest) -> DeliveryResult:
@@ -116,8 +191,11 @@ class MailDelivery:
         context = await mail_outbox.mail_context(self._pool, subject_id)
         # Dated when this attempt was due, in cycle time (the same as real time unless a time scale is set).
         dated = request.clock.to_cycle(activity.info().current_attempt_scheduled_time)
+        extras = await self._extras(wanted, request, context)
         try:
-            message = build_message(wanted, request.recipient_email, request.message_id, context, self._settings, dated)
+            message = build_message(
+                wanted, request.recipient_email, request.message_id, context, self._settings, dated, extras
+            )
         except (ValueError, TypeError, UnicodeError, jinja2.TemplateError) as error:
             raise UnsendableMessage(f"the message cannot be built: {type(error).__name__}: {error}") from error
         try:

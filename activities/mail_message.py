@@ -6,18 +6,21 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.london_time import in_london
-from domain.mail import OPTIONAL_NUDGES, Outgoing, optout_token
+from domain.mail import OPTIONAL_NUDGES, Outgoing, optout_token, task_path
 from domain.prompts import PromptKind
+from domain.report_document import ReportDocument
 from domain.stages import Stage
 from domain.timeline_ics import meeting_invitation, timeline_calendar
 from store.facilitator_digest import FacilitatorDigest
 from store.mail_outbox import MailContext
+from web.report_rendering import pdf_filename
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "content" / "mail"
 
@@ -37,6 +40,18 @@ class MailSettings(BaseModel):
     public_url: str
     secret: str
     cec_email: str | None = None
+    model_dir: Path | None = None
+
+
+class MessageExtras(BaseModel):
+    """What a message carries beyond its prompts: the recipient's own sign-in link, and the report (its
+    staff summary in the body, its PDF attached) when the report is among them."""
+
+    signin_token: str | None = None
+    home: str | None = Field(default=None, description="The page the prompts are about: /cycles/ID or /groups/C/G")
+    report: ReportDocument | None = None
+    report_pdf: bytes | None = None
+    momentum: list[str] = Field(default_factory=list, description="Check-in emails: where the action plan stands")
 
 
 class Attachment(BaseModel):
@@ -87,14 +102,41 @@ def _variables(prompt: Outgoing, context: MailContext, settings: MailSettings) -
     }
 
 
-def _section(prompt: Outgoing, context: MailContext, settings: MailSettings, html: bool) -> dict[str, Any]:
+def _report_variables(doc: ReportDocument) -> dict[str, Any]:
+    return {
+        "report_title": doc.title,
+        "staff_summary": doc.summary_for_staff,
+        "strengths": doc.strengths,
+        "priorities": [p.text for p in doc.priorities],
+        "theme_levels": [
+            f"{t.title}: level {doc.level_name(t.re_level or t.agreed_level or t.self_level)}" for t in doc.profile
+        ],
+    }
+
+
+def prompt_link(prompt: Outgoing, context: MailContext, settings: MailSettings, extras: MessageExtras) -> str:
+    """The recipient's own sign-in link, landing on the prompt's task; a plain link where there is none."""
+    base = settings.public_url.rstrip("/")
+    home = extras.home or f"/cycles/{context.subject_id}"
+    path = task_path(prompt, home)
+    if extras.signin_token is None:
+        return base + path
+    return f"{base}/signin?{urlencode({'token': extras.signin_token, 'next': path})}"
+
+
+def _section(
+    prompt: Outgoing, context: MailContext, settings: MailSettings, html: bool, extras: MessageExtras
+) -> dict[str, Any]:
     environment = _HTML if html else _TEXT
     template = environment.get_template(f"{prompt.kind.value}.j2")
     variables = _variables(prompt, context, settings)
+    if extras.report is not None:
+        variables.update(_report_variables(extras.report))
+    variables["momentum"] = extras.momentum
     rendered = {
         name: "".join(block(template.new_context(variables))).strip() for name, block in template.blocks.items()
     }
-    link = f"{settings.public_url.rstrip('/')}/cycles/{context.subject_id}"
+    link = prompt_link(prompt, context, settings, extras)
     section: dict[str, Any] = {**rendered, "link": link}
     if html:
         section["blocks"] = _html_blocks(rendered["body"])
@@ -204,9 +246,11 @@ def build_message(
     context: MailContext,
     settings: MailSettings,
     dated: datetime,
+    extras: MessageExtras | None = None,
 ) -> EmailMessage:
-    text_sections = [_section(p, context, settings, html=False) for p in prompts]
-    html_sections = [_section(p, context, settings, html=True) for p in prompts]
+    extras = extras or MessageExtras()
+    text_sections = [_section(p, context, settings, False, extras) for p in prompts]
+    html_sections = [_section(p, context, settings, True, extras) for p in prompts]
     if len(prompts) == 1:
         subject = text_sections[0]["subject"]
     else:
@@ -230,5 +274,9 @@ def build_message(
             subtype="calendar",
             filename=attachment.filename,
             params={"method": attachment.method},
+        )
+    if extras.report is not None and extras.report_pdf is not None:
+        message.add_attachment(
+            extras.report_pdf, maintype="application", subtype="pdf", filename=pdf_filename(extras.report)
         )
     return message

@@ -48,7 +48,9 @@ def issue(
                 expires_at=expires,
             )
             token = await issue_token(conn.pool, principal)
-            base = conn.settings.public_url.rstrip("/")
+            # The web app actually running (cis dev's, on whichever port it found) unless CIS_PUBLIC_URL says.
+            explicit = "public_url" in conn.settings.model_fields_set
+            base = (conn.settings.public_url if explicit or not conn.stack.web_url else conn.stack.web_url).rstrip("/")
             typer.echo(f"sign-in link (valid until {expires:%Y-%m-%d}): {base}/signin?token={token}")
             typer.echo(token)
 

@@ -47,6 +47,8 @@ SUBMITTED_BY: dict[Role, frozenset[SubmissionKind]] = {
 
 
 def sees(principal: Principal, cycle_id: str, cohort: str, careers_hub: str | None = None) -> bool:
+    if principal.cycle_id is not None:  # one cycle's token (an email's sign-in link too), whatever the role
+        return principal.cycle_id == cycle_id
     if principal.role is Role.ADMIN:
         return True
     if principal.role is Role.FACILITATOR:

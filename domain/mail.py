@@ -192,3 +192,42 @@ def _sendable_seen_from(
     window from now, never at whatever hour it is found: its moment is taken from now, not from the past.
     `key`: who it goes to (mail_key)."""
     return sendable_from(max(item.scheduled_for, now), last_sent.get(key), policy, calendar)
+
+
+# The page of the task a prompt is about, under its cycle's page: where the email's sign-in link lands.
+STAGE_TASK_PAGES: dict[Stage, str] = {
+    Stage.ONBOARDING: "/work/onboarding",
+    Stage.SELF_EVALUATION: "/self-evaluation",
+    Stage.REVIEW: "/work/review",
+    Stage.REPORT: "/work/report",
+    Stage.ACTION_PLANNING: "/work/action-plan",
+    Stage.RE_EVALUATION: "/re-evaluation",
+}
+KIND_TASK_PAGES: dict[PromptKind, str] = {
+    PromptKind.REPORT_PUBLISHED: "/report",
+    PromptKind.CHECK_IN_DUE: "/work/check-in",
+    PromptKind.CHECK_IN_MISSED: "/work/check-in",
+}
+STAGE_WORK_KINDS = frozenset(
+    {
+        PromptKind.STAGE_OPENED,
+        PromptKind.REMINDER,
+        PromptKind.DUE_TODAY,
+        PromptKind.OVERDUE,
+        PromptKind.DEADLINE_CHANGED,
+    }
+)
+
+
+def task_path(prompt: Outgoing, home: str) -> str:
+    """`home` is the cycle's page (or the peer group's); a stage's own nudges land on that stage's form, the
+    facilitator's on the cycle (a peer review is run from the group's page, linked there)."""
+    if prompt.kind in KIND_TASK_PAGES:
+        return home + KIND_TASK_PAGES[prompt.kind]
+    if (
+        prompt.kind in STAGE_WORK_KINDS
+        and prompt.stage is not None
+        and prompt.recipient_role is not ContactRole.FACILITATOR
+    ):
+        return home + STAGE_TASK_PAGES[prompt.stage]
+    return home

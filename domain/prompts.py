@@ -32,6 +32,7 @@ class PromptKind(StrEnum):
     PEER_GROUP_READY = "peer_group_ready"
     PEER_CUT_OFF_PASSED = "peer_cut_off_passed"
     DELIVERY_FAILED = "delivery_failed"
+    REPORT_PUBLISHED = "report_published"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -65,6 +66,8 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.PEER_GROUP_READY: (ContactRole.FACILITATOR,),
     PromptKind.PEER_CUT_OFF_PASSED: (ContactRole.FACILITATOR,),
     PromptKind.DELIVERY_FAILED: (ContactRole.FACILITATOR,),
+    # The report goes to the school's leadership and its governor: the staff summary in the body, the PDF attached.
+    PromptKind.REPORT_PUBLISHED: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
 }
 
 # Invitations to a review meeting go to everyone who attends it.

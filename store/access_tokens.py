@@ -1,6 +1,8 @@
 """Access tokens: random, shown once, stored only as a SHA-256 hash."""
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 
@@ -35,13 +37,45 @@ async def revoke_token(pool: asyncpg.Pool, token: str) -> bool:
     return status.endswith(" 1")
 
 
-async def principal_for(pool: asyncpg.Pool, token: str, now: datetime) -> Principal | None:
-    """The token's holder, if the token exists, is not revoked and has not expired."""
+def email_token(secret: str, message_id: str, recipient: str) -> str:
+    """The sign-in token of one email to one person: derived, so a retried send carries (and stores) the same."""
+    digest = hmac.new(secret.encode(), f"sign-in|{message_id}|{recipient.lower()}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+
+async def ensure_email_token(pool: asyncpg.Pool, token: str, principal: Principal, landing: str, to: str) -> None:
+    """Store an email's sign-in token once; a retry of the same send finds it there and changes nothing."""
+    await pool.execute(
+        "INSERT INTO access_tokens (token_hash, role, cohort, careers_hub, cycle_id, expires_at, purpose, landing, "
+        "recipient_email) VALUES ($1, $2, $3, $4, $5, $6, 'email', $7, $8) ON CONFLICT (token_hash) DO NOTHING",
+        token_hash(token),
+        principal.role.value,
+        principal.cohort,
+        principal.careers_hub,
+        principal.cycle_id,
+        principal.expires_at,
+        landing,
+        to,
+    )
+
+
+async def landing_for(pool: asyncpg.Pool, token: str) -> str | None:
+    """Where an email's sign-in link lands: the task the email is about."""
+    landing: str | None = await pool.fetchval(
+        "SELECT landing FROM access_tokens WHERE token_hash = $1", token_hash(token)
+    )
+    return landing
+
+
+async def principal_for(pool: asyncpg.Pool, token: str, now: datetime, email_links: bool = True) -> Principal | None:
+    """The token's holder, if the token exists, is not revoked and has not expired. `email_links=False` (the API)
+    refuses the single-purpose sign-in tokens that emails carry."""
     row = await pool.fetchrow(
         "SELECT role, cohort, careers_hub, cycle_id, expires_at FROM access_tokens "
-        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+        "WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 AND ($3 OR purpose = 'access')",
         token_hash(token),
         now,
+        email_links,
     )
     if row is None:
         return None

@@ -171,3 +171,13 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
         timeline_sequence=changes,
         meeting=meeting,
     )
+
+
+async def peer_group_of(pool: asyncpg.Pool, mailbox_subject: str) -> tuple[str, str] | None:
+    """The cohort and group whose mailbox this is (a peer group's own prompts), from its members' rows."""
+    row = await pool.fetchrow(
+        "SELECT cohort, peer_group FROM cycle_status WHERE peer_group IS NOT NULL "
+        "AND 'peergroup-' || cohort || '-' || peer_group = $1 LIMIT 1",
+        mailbox_subject,
+    )
+    return (row["cohort"], row["peer_group"]) if row else None

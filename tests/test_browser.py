@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
+from activities.mail_delivery import SmtpSettings
 from domain.access import Principal, Role
 from domain.roster import roster_template
 from settings import Settings
@@ -21,8 +22,11 @@ from stack.web_server import serving_web
 from store.access_tokens import issue_token
 from tests import factories
 from tests.cohort_time import CohortTime
-from tests.engine import Engine, running_worker
+from tests.engine import MAIL, Engine, running_worker
+from tests.eventually import eventually
+from tests.smtp_server import SmtpServer, kinds
 from tests.test_api_access import X, Y
+from worker import build_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -145,3 +149,92 @@ async def test_people_use_the_web_app_in_a_real_browser(
         await admin.click("text=Check and launch")
         assert "4 cycles started" in await admin.locator("#launched").inner_text()
         await shot(admin, "7-roster-launched")
+
+
+async def test_the_lead_publishes_and_the_careers_leader_plans_from_the_report(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, database_url: str, browser: Browser, tmp_path: Path
+) -> None:
+    engine = Engine(env, pool)
+    spec = factories.cycle_spec(urn="100095", deliver_mail=True)
+    cycle = spec.cycle_id
+    clock = CohortTime(env, spec.start_date)
+    stack = StackAddresses(temporal_address=env.client.service_client.config.target_host, database_url=database_url)
+    settings = Settings(task_queue=engine.task_queue, search_attributes=False, data_dir=tmp_path)
+    smtp = SmtpServer()
+    smtp.start()
+    port = free_port()
+    mail = MAIL.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})  # links in mail reach this web app
+    outbox = SmtpSettings(host="127.0.0.1", port=smtp.port, timeout_seconds=5)
+    leader_email = "leader@school.example"  # named at onboarding (tests/factories.py)
+    try:
+        async with (
+            build_worker(engine.client, pool, engine.task_queue, smtp=outbox, mail=mail),
+            serving_web(stack, "browser-secret", "127.0.0.1", port, settings=settings) as base,
+        ):
+            await engine.start(spec)
+            await clock.on(spec.start_date, time(10))
+            await engine.submit(cycle, "onboarding", factories.onboarding())
+            await clock.on(date(2027, 1, 11), time(10))
+            await engine.submit(cycle, "self-evaluation", factories.evaluation())
+            await clock.on(date(2027, 2, 1), time(10))
+            await engine.schedule_review_day(cycle, date(2027, 2, 1), time(11))
+            await clock.on(date(2027, 2, 1), time(12))
+
+            # The review lead: reads the self-evaluation, records findings against it.
+            lead = await browser.new_page()
+            await lead.goto(await link(pool, base, Principal(role=Role.REVIEWER, cycle_id=cycle, expires_at=LATER)))
+            await lead.goto(f"{base}/cycles/{cycle}/submissions/self-evaluation")
+            first = factories.SCHOOLS_MODEL.indicator_ids()[0]
+            assert f"Evidence for {first}" in await lead.locator(f"#rating-{first}".replace(".", "\\.")).inner_text()
+            await lead.goto(f"{base}/cycles/{cycle}/work/review")
+            await lead.select_option(f'select[name="agreed-{first}"]', "3")
+            await lead.fill(f'textarea[name="rationale-{first}"]', "Governors' minutes seen on the day")
+            await lead.fill("#strengths", "Students lead the careers fair")
+            await lead.fill("#development_priorities", "Map careers learning into every subject")
+            await lead.fill("#recommendations", "Appoint subject careers champions\nTrack destinations for three years")
+            await lead.click("text=Record the findings")
+            assert "Governors' minutes seen on the day" in await lead.content()
+            await clock.on(date(2027, 2, 22), time(10))
+            await lead.goto(f"{base}/cycles/{cycle}/work/report")
+            assert await lead.input_value("#strengths") == "Students lead the careers fair"  # from the findings
+            await lead.fill("#body", "A well-led programme with uneven subject links.")
+            await lead.fill("#summary_for_staff", "Careers is strong; every subject can now show where it leads.")
+            await lead.click("text=Preview the report")
+            assert await lead.is_visible("#preview")
+            await shot(lead, "8-report-preview")
+            await lead.click("text=Publish the report")
+            assert lead.url.endswith(f"/cycles/{cycle}/report")
+
+            # The careers leader: the report email's own sign-in link, the report, its PDF, the plan from it.
+            await clock.on(date(2027, 2, 22), time(12))
+            await eventually(lambda: any("report_published" in kinds(m) for m in smtp.inbox.to(leader_email)), "mail")
+            mail_message = next(m for m in smtp.inbox.to(leader_email) if "report_published" in kinds(m))
+            body = mail_message.get_body(preferencelist=("plain",))
+            assert body is not None
+            signin = next(w for w in body.get_content().split() if "/signin?token=" in w)
+            leader = await browser.new_page()
+            await leader.goto(signin)
+            assert leader.url.endswith(f"/cycles/{cycle}/report")
+            assert "Students lead the careers fair" in await leader.locator("#strengths").inner_text()
+            await shot(leader, "9-report")
+            async with leader.expect_download() as download:
+                await leader.click("text=Download the report (PDF)")
+            saved = tmp_path / "report.pdf"
+            await (await download.value).save_as(saved)
+            assert saved.read_bytes().startswith(b"%PDF")
+            await clock.on(date(2027, 3, 8), time(10))
+            await leader.reload()
+            await leader.click("text=Plan an action for this: Track destinations for three years")
+            assert await leader.input_value("#title-0") == "Track destinations for three years"
+            await leader.fill("#owner-0", "careers leader")
+            await leader.fill("#due-0", "2027-06-30")
+            await leader.fill("#measure-0", "Destinations known for nine in ten leavers")
+            pathways = factories.SCHOOLS_MODEL.themes[4].indicators[0]
+            await leader.locator("#action-0 summary").click()
+            await leader.check(f"#indicators-0-{pathways.id}".replace(".", "\\."))
+            await shot(leader, "10-action-plan-from-report")
+            await leader.click("text=Submit the action plan")
+            assert leader.url.endswith(f"/cycles/{cycle}/submissions/action-plan")
+            assert "Track destinations for three years" in await leader.locator("table.actions").inner_text()
+    finally:
+        smtp.stop()

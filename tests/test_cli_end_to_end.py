@@ -261,7 +261,9 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     assert sent_ids <= {m["message_id"] for m in caught}
     web_url = json.loads((stack.data_dir / "stack.json").read_text())["web_url"]
     text = stack.cis("mail", "--show", str(caught.index(first) + 1)).stdout
-    assert f"{web_url}/cycles/{cycle_id}" in text, f"links in the mail point at this stack's web app: {text}"
+    assert f"{web_url}/signin?token=" in text, f"links in the mail sign their reader in to this stack's web app: {text}"
+    issued = stack.cis("token", "issue", "--role", "institution", "--cycle", cycle_id).stdout.splitlines()
+    assert f"{web_url}/signin?token={issued[-1]}" in issued[0], "cis token issue links to the web app running"
 
 
 def test_cis_cohort_launches_a_roster_once_and_refuses_a_bad_one(stack: Stack, tmp_path: Path) -> None:

@@ -124,7 +124,9 @@ async def test_a_whole_cycle_delivers_the_expected_mail(engine: Engine, smtp: Sm
         html = message.get_body(preferencelist=("html",))
         assert html is not None and spec.name in html.get_content()
         assert str(message["Subject"]).strip()
-        assert f"https://cis.example/cycles/{spec.cycle_id}" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        # Every email signs its own reader in, to a page of this cycle.
+        text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert "https://cis.example/signin?token=" in text and f"next=%2Fcycles%2F{spec.cycle_id}" in text
 
     rows = await list_prompts(engine.pool, spec.cycle_id)
     delivered = [r for r in rows if r.status in ("sent", "merged")]

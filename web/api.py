@@ -46,7 +46,7 @@ async def principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(status_code=401, detail="sign in: Authorization: Bearer TOKEN", headers=UNAUTHORISED)
-    found = await principal_for(request.app.state.pool, token.strip(), datetime.now(UTC))
+    found = await principal_for(request.app.state.pool, token.strip(), datetime.now(UTC), email_links=False)
     if found is None:
         raise HTTPException(status_code=401, detail="this token is unknown, revoked or expired", headers=UNAUTHORISED)
     return found

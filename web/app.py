@@ -25,6 +25,7 @@ from web.evaluation_form import evaluation_router
 from web.group_pages import group_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import SignInRequired, pages_router
+from web.report_pages import report_router
 from web.submission_pages import submission_router
 from web.templating import STATIC
 from web.work_forms import work_router
@@ -68,6 +69,7 @@ def create_app(
     app.include_router(work_router())
     app.include_router(group_router())
     app.include_router(submission_router())
+    app.include_router(report_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

@@ -10,8 +10,10 @@ from domain.peer_group import PeerGroupView
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
 from operations import peer_groups
 from operations.cycles import Refused, UnknownCycle
+from store.read_models import cycle_record
 from web.csrf import check_csrf, csrf_token
-from web.pages import TEMPLATES, Viewer
+from web.pages import TEMPLATES, Viewer, visible_cycle
+from web.submission_pages import cycle_model_of
 from web.work_forms import findings_from, refusal_fields
 
 
@@ -44,6 +46,33 @@ def group_router() -> APIRouter:
     @router.get("/groups/{cohort}/{group}", response_class=HTMLResponse)
     async def show(request: Request, viewer: Viewer, cohort: str, group: str) -> Response:
         return await render(request, viewer, await group_for(request, viewer, cohort, group))
+
+    @router.get("/groups/{cohort}/{group}/members/{cycle_id}/findings", response_class=HTMLResponse)
+    async def member_findings(request: Request, viewer: Viewer, cohort: str, group: str, cycle_id: str) -> Response:
+        """One member's findings, recorded against its self-evaluation and evidence (the same form as an
+        expert review's); once recorded, they read back on the member's own page."""
+        view = await group_for(request, viewer, cohort, group)
+        if cycle_id not in {m.cycle_id for m in view.members}:
+            raise HTTPException(status_code=404, detail=f"{cycle_id} is not a member of {group}")
+        row = await visible_cycle(request, viewer, cycle_id)
+        record = await cycle_record(request.app.state.pool, cycle_id)
+        if record.findings is not None:
+            return RedirectResponse(f"/cycles/{cycle_id}/submissions/review", status_code=303)
+        context: dict[str, Any] = {
+            "principal": viewer,
+            "row": row,
+            "kind": "peer-findings",
+            "title": f"Findings for {row.name}",
+            "model": await cycle_model_of(request, row),
+            "values": {},
+            "errors": {},
+            "csrf": csrf_token(request),
+            "record": record,
+            "evidence": {r.indicator_id: r for r in record.self_evaluation.ratings} if record.self_evaluation else {},
+            "action": f"/groups/{cohort}/{group}/findings",
+            "member": True,
+        }
+        return TEMPLATES.TemplateResponse(request, "findings_form.html", context)
 
     @router.post("/groups/{cohort}/{group}/{action}", response_class=HTMLResponse)
     async def act(request: Request, viewer: Viewer, cohort: str, group: str, action: str) -> Response:

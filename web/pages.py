@@ -17,10 +17,11 @@ from domain.access import Principal, Role, sees
 from domain.cycle_record import accepted_kinds
 from domain.cycle_record import cycle_record as cycle_record_from
 from domain.london_time import LONDON
+from domain.momentum import momentum_of
 from domain.stages import STAGE_ORDER
 from operations import cycles
 from operations.cycles import UnknownCycle
-from store.access_tokens import principal_for
+from store.access_tokens import landing_for, principal_for
 from store.dashboard import SORTABLE, DashboardFilters, dashboard, days_overdue
 from store.read_models import CycleStatusRow, get_cycle_status, list_actions, list_events, list_prompts
 from web.api import timeline_response
@@ -81,13 +82,16 @@ def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/signin")
-    async def sign_in(request: Request, token: str = "") -> Response:
-        found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
+    async def sign_in(request: Request, token: str = "", next: str = "") -> Response:
+        pool = request.app.state.pool
+        found = await principal_for(pool, token, datetime.now(UTC)) if token else None
         if found is None:
             return _message(request, "This link does not work", "It may have expired or been withdrawn.", 401)
         request.session.clear()
         request.session["token"] = token
-        target = f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard"
+        home = f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard"
+        # An email's link lands on the task it is about; `next` (one section of a digest) only on a page of ours.
+        target = next if _own_page(next) else (await landing_for(pool, token) or home)
         return RedirectResponse(target, status_code=303)
 
     @router.get("/")
@@ -208,6 +212,7 @@ def pages_router() -> APIRouter:
             "events": [e for e in events if e.type != "PromptIssued"],
             "record": record,
             "accepted": accepted_kinds(record),
+            "momentum": momentum_of(record),
             "csrf": csrf_token(request),
         }
         return TEMPLATES.TemplateResponse(request, "cycle.html", context)
@@ -225,6 +230,10 @@ async def visible_cycle(request: Request, viewer: Principal, cycle_id: str) -> C
     if row is None or not sees(viewer, row.cycle_id, row.cohort, row.careers_hub):
         raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
     return row
+
+
+def _own_page(path: str) -> bool:
+    return path.startswith(("/cycles/", "/groups/", "/dashboard")) and "//" not in path and "\\" not in path
 
 
 def _query(filters: DashboardFilters) -> str:

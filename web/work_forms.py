@@ -12,17 +12,23 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, Role, may_submit
-from domain.refusals import problems_in
+from domain.cycle_record import CycleRecord
+from domain.refusals import Refusal, parse_as, problems_in
+from domain.report_document import report_document
 from domain.requests import ExtendRequest, ReassignRequest, ReviewDayRequest, WithdrawRequest
-from domain.submissions import ActionStatus, SubmissionKind
+from domain.submissions import ActionStatus, Report, SubmissionKind
 from operations import cycles
-from operations.cycles import Refused, UnknownCycle
+from operations.cycles import Refused
+from store.drafts import drop_draft, get_draft, save_draft
 from store.read_models import CycleStatusRow, cycle_record, list_actions
 from web.api import acting_as
 from web.csrf import check_csrf, csrf_token
 from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
-from web.submission_pages import read_back
+from web.report_rendering import PAGE_LAYOUT, document_context
+from web.submission_pages import cycle_model_of, read_back, untouched_themes
 
+MAX_ROWS = 40  # rows of the action plan editor: bounded before any work is done
+TEMPLATE = {"review": "findings_form.html", "report": "report_form.html", "action-plan": "action_plan_form.html"}
 WORK = {
     "onboarding": "Onboarding",
     "action-plan": "Action plan",
@@ -42,16 +48,28 @@ def _lines(text: str) -> list[str]:
 
 
 def findings_from(form: dict[str, Any]) -> dict[str, Any]:
-    """Strengths, priorities and recommendations, one per line in their text boxes."""
-    return {
-        field: _lines(str(form.get(field, ""))) for field in ("strengths", "development_priorities", "recommendations")
+    """Strengths, priorities, recommendations and resources one per line in their text boxes; an agreed level
+    (with its rationale) for each indicator discussed, from the form that shows the school's own evidence."""
+    findings: dict[str, Any] = {
+        field: _lines(str(form.get(field, "")))
+        for field in ("strengths", "development_priorities", "recommendations", "resources")
     }
+    findings["agreed_levels"] = [
+        {"indicator_id": key[len("agreed-") :], "level": value, "rationale": str(form.get(f"rationale-{key[7:]}", ""))}
+        for key, value in form.items()
+        if key.startswith("agreed-") and str(value).strip()
+    ]
+    return findings
 
 
 def action_plan_data(form: dict[str, Any], rows: int) -> dict[str, Any]:
+    """The actions kept: a suggestion from the report counts only while its box is ticked (accepted, perhaps
+    edited); a blank row of the school's own counts once anything is written in it."""
     actions = []
     for i in range(rows):
         title = str(form.get(f"title-{i}", "")).strip()
+        if f"suggested-{i}" in form and form.get(f"keep-{i}") != "yes":
+            continue  # a suggestion dropped
         if not title and not str(form.get(f"measure-{i}", "")).strip():
             continue
         actions.append(
@@ -66,12 +84,38 @@ def action_plan_data(form: dict[str, Any], rows: int) -> dict[str, Any]:
     return {"actions": actions}
 
 
+def suggested_rows(record: CycleRecord, chosen: str | None) -> dict[str, Any]:
+    """The action plan editor's starting rows: each development priority and recommendation of the report as a
+    suggested action (accepted unless the school came from one recommendation: then that one alone), then two
+    blank rows for the school's own."""
+    report = record.report
+    if report is None:
+        return {"rows": 3}
+    suggestions: list[tuple[str, str, list[str]]] = []
+    for n, raw in enumerate(report.development_priorities):
+        data = raw if isinstance(raw, dict) else {"text": str(raw)} if isinstance(raw, str) else raw.model_dump()
+        suggestions.append((f"priority-{n}", str(data["text"]), list(data.get("indicator_ids", []))))
+    suggestions += [(f"recommendation-{n}", text, []) for n, text in enumerate(report.recommendations)]
+    if chosen is not None:
+        suggestions.sort(key=lambda s: s[0] != chosen)
+    values: dict[str, Any] = {"rows": len(suggestions) + 2}
+    for i, (key, text, indicators) in enumerate(suggestions):
+        values[f"suggested-{i}"] = key
+        values[f"title-{i}"] = text
+        values[f"indicators-{i}"] = indicators
+        if chosen is None or key == chosen:
+            values[f"keep-{i}"] = "yes"
+    return values
+
+
 async def _form(request: Request) -> dict[str, Any]:
     raw = await request.form()
     values: dict[str, Any] = {}
     for key in raw:
         items = [v for v in raw.getlist(key) if isinstance(v, str)]
         values[key] = items if key.startswith("indicators-") else (items[0] if items else "")
+    rows = int(values.get("rows") or 3) if str(values.get("rows", "3")).isdigit() else 3
+    values["rows"] = min(rows, MAX_ROWS)
     return values
 
 
@@ -87,12 +131,10 @@ def work_router() -> APIRouter:
         errors: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
-        client = request.app.state.client
-        try:
-            model = await cycles.cycle_model(client, row.cycle_id)
-        except UnknownCycle:
-            raise HTTPException(status_code=404, detail=f"no cycle {row.cycle_id}") from None
-        values = values or {}
+        model = await cycle_model_of(request, row)
+        record = await cycle_record(request.app.state.pool, row.cycle_id)
+        values = values if values is not None else await starting_values(request, row, kind, record)
+        plan = action_plan_data(values, int(values.get("rows", 3))) if kind == "action-plan" else {"actions": []}
         context = {
             "principal": viewer,
             "row": row,
@@ -106,8 +148,30 @@ def work_router() -> APIRouter:
             "statuses": [s.value for s in ActionStatus],
             "csrf": csrf_token(request),
             "stage_labels": STAGE_LABELS,
+            "record": record,
+            "evidence": {r.indicator_id: r for r in record.self_evaluation.ratings} if record.self_evaluation else {},
+            "untouched": untouched_themes(model, plan["actions"]),
         }
-        return TEMPLATES.TemplateResponse(request, "work.html", context, status_code=status)
+        return TEMPLATES.TemplateResponse(request, TEMPLATE.get(kind, "work.html"), context, status_code=status)
+
+    async def starting_values(request: Request, row: CycleStatusRow, kind: str, record: CycleRecord) -> dict[str, Any]:
+        """A form never starts blank when the cycle already knows its answer: the report starts from the findings
+        (or the lead's last preview), the action plan from the report's priorities and recommendations."""
+        if kind == "report":
+            draft = await get_draft(request.app.state.pool, row.cycle_id, "report")
+            if draft is not None:
+                return {k: "\n".join(v) if isinstance(v, list) else v for k, v in draft.items()}
+            if record.findings is not None:
+                findings = record.findings
+                return {
+                    "strengths": "\n".join(findings.strengths),
+                    "development_priorities": "\n".join(_text(p) for p in findings.development_priorities),
+                    "recommendations": "\n".join(findings.recommendations),
+                    "resources": "\n".join(findings.resources),
+                }
+        if kind == "action-plan":
+            return suggested_rows(record, request.query_params.get("from"))
+        return {}
 
     def allowed(viewer: Principal, kind: str) -> None:
         if not may_submit(viewer, SubmissionKind(kind)):
@@ -119,9 +183,8 @@ def work_router() -> APIRouter:
             raise HTTPException(status_code=404)
         row = await visible_cycle(request, viewer, cycle_id)
         what = SubmissionKind(kind)
-        if what is not SubmissionKind.CHECK_IN and (await cycle_record(request.app.state.pool, cycle_id)).accepted(
-            what
-        ):
+        record = await cycle_record(request.app.state.pool, cycle_id)
+        if what is not SubmissionKind.CHECK_IN and record.accepted(what):
             return read_back(cycle_id, what)
         allowed(viewer, kind)
         return await render(request, viewer, row, kind)
@@ -135,15 +198,48 @@ def work_router() -> APIRouter:
         row = await visible_cycle(request, viewer, cycle_id)
         allowed(viewer, kind)
         if kind == "action-plan" and form.get("action") == "more":
-            form["rows"] = int(form.get("rows", 3)) + 1
+            form["rows"] = min(int(form.get("rows", 3)) + 1, MAX_ROWS)
             return await render(request, viewer, row, kind, form)
-        data = _data(kind, form, row)
+        pool = request.app.state.pool
+        if kind == "report" and form.get("action") == "publish":
+            draft = await get_draft(pool, cycle_id, "report")
+            if draft is None:
+                return RedirectResponse(f"/cycles/{cycle_id}/work/report", status_code=303)
+            data = draft
+        else:
+            data = _data(kind, form, row)
+        if kind == "report" and form.get("action") == "preview":
+            try:
+                draft_report = parse_as(Report, data)
+            except Refusal as refusal:
+                return await render(request, viewer, row, kind, form, refusal_fields(str(refusal)), status=422)
+            await save_draft(pool, cycle_id, "report", data, saved_by=viewer.role.value)
+            return await preview(request, viewer, row, draft_report)
         actor = acting_as(viewer, row, kind)
         try:
             await cycles.submit(request.app.state.client, cycle_id, kind, data, actor)
         except Refused as refused:
-            return await render(request, viewer, row, kind, form, refusal_fields(str(refused)), status=422)
-        return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
+            publishing = form.get("action") == "publish"
+            values = (
+                await starting_values(request, row, kind, await cycle_record(pool, cycle_id)) if publishing else form
+            )
+            return await render(request, viewer, row, kind, values, refusal_fields(str(refused)), status=422)
+        if kind == "report":
+            await drop_draft(pool, cycle_id, "report")
+        if kind == "check-in":
+            return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
+        return read_back(cycle_id, SubmissionKind(kind))
+
+    async def preview(request: Request, viewer: Principal, row: CycleStatusRow, draft: Report) -> Response:
+        """The report exactly as the school will see it (the same template as its page), with Publish."""
+        record = await cycle_record(request.app.state.pool, row.cycle_id)
+        doc = report_document(record, await cycle_model_of(request, row), draft)
+        if doc is None:
+            raise HTTPException(status_code=404, detail=f"no cycle {row.cycle_id}")
+        context = document_context(
+            doc, PAGE_LAYOUT, principal=viewer, row=row, preview=True, csrf=csrf_token(request), plan_from=False
+        )
+        return TEMPLATES.TemplateResponse(request, "report.html", context)
 
     @router.post("/cycles/{cycle_id}/review-day", response_class=HTMLResponse)
     async def review_day(request: Request, viewer: Viewer, cycle_id: str) -> Response:
@@ -195,6 +291,13 @@ def work_router() -> APIRouter:
     return router
 
 
+def _text(priority: Any) -> str:
+    """A development priority's words, whether recorded as a plain string or as {text, indicator_ids}."""
+    if isinstance(priority, str):
+        return priority
+    return str(priority["text"] if isinstance(priority, dict) else priority.text)
+
+
 def _contact(form: dict[str, Any], role: str) -> dict[str, Any] | None:
     name, email = str(form.get(f"{role}-name", "")).strip(), str(form.get(f"{role}-email", "")).strip()
     if role == "governor" and not name and not email:
@@ -228,5 +331,5 @@ def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any
         "format": "report" if row.review_type == "expert" else "summary",
         "body": str(form.get("body", "")).strip(),
         "summary_for_staff": str(form.get("summary_for_staff", "")).strip(),
-        **lists,
+        **{k: v for k, v in lists.items() if k != "agreed_levels"},
     }

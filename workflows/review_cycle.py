@@ -478,6 +478,9 @@ class ReviewCycleWorkflow:
         on_time = stage not in self._overdue
         events = self._submission_events(kind, submission, request.actor)
         events.append(StageClosed(cycle_id=self._cycle_id, at=self._cycle_now(), stage=stage, due=due, on_time=on_time))
+        if kind is SubmissionKind.REPORT:
+            send_at = working_moment(self._cycle_now(), self._spec.policy, self._spec.calendar)
+            events += self._prompts_for(PromptKind.REPORT_PUBLISHED, Stage.REPORT, send_at, None, key="published")
         self._accepted_on[stage] = today
         self._on_time[stage] = on_time
         self._open_stage = None
