@@ -161,6 +161,7 @@ async def test_an_expert_cycle_reaches_the_school_as_its_report(
         row = page.split(f'data-theme="{leadership.id}"')[1].split("</tr>")[0]
         assert "2, developing" in row and "<svg" in page
         assert "Self-evaluation" in pdf and "Agreed at review" in pdf and "Appoint subject careers champions" in pdf
+        assert f"{leadership.title} 2, developing 2, developing" in pdf, "the theme's levels, read back from the PDF"
         assert "Careers is strong here" in summary and "level 2, developing" in summary
 
         # From the report to the action plan: one recommendation accepted, read back; untouched themes named.
@@ -283,5 +284,6 @@ async def test_a_peer_group_member_receives_its_summary_of_findings(
             assert MODEL.themes[0].title in content
         assert "Summary of findings" in page and "Summary of findings" in pdf and "Discussed with peers" in pdf
         assert "level 3, established" in summary
+        assert f"{MODEL.themes[0].title} 3, established not discussed" in pdf, "the theme's levels in the PDF"
         cycle_page = (await school.client.get(f"/cycles/{member}")).text
         assert cycle_page.index('id="outcome"') < cycle_page.index("Timeline"), "the school's page leads with it"
