@@ -16,6 +16,7 @@ from domain.events import (
     CycleStarted,
     MomentumRecorded,
     OnboardingCompleted,
+    PeerFindingsRecorded,
     ReEvaluationSubmitted,
     ReportPublished,
     ReviewFindingsRecorded,
@@ -23,7 +24,7 @@ from domain.events import (
     StoredEvent,
     parse_event,
 )
-from domain.submissions import SubmissionKind
+from domain.submissions import ReviewFindings, SubmissionKind
 
 # The event that records each kind of submission; check-ins are one event per round.
 SUBMISSION_EVENTS: dict[SubmissionKind, str] = {
@@ -44,7 +45,9 @@ TITLES: dict[SubmissionKind, str] = {
     SubmissionKind.RE_EVALUATION: "Re-evaluation",
     SubmissionKind.CHECK_IN: "Check-ins",
 }
-RECORD_TYPES = (*SUBMISSION_EVENTS.values(), "CycleStarted", "MomentumRecorded", "ActionStalled")
+# A peer group member's findings are in its group's stream from the moment the facilitator records them.
+HELD_FINDINGS = "PeerFindingsRecorded"
+RECORD_TYPES = (*SUBMISSION_EVENTS.values(), "CycleStarted", "MomentumRecorded", "ActionStalled", HELD_FINDINGS)
 _ENVELOPE = {"cycle_id", "at", "actor", "type"}
 
 
@@ -144,7 +147,17 @@ def cycle_record(events: list[StoredEvent]) -> CycleRecord:
             found[fields[stored.type]] = parse_event(stored.type, stored.data)
         elif stored.type in lists:
             found[lists[stored.type]].append(parse_event(stored.type, stored.data))
+        elif stored.type == HELD_FINDINGS and "findings" not in found:
+            held = parse_event(stored.type, stored.data)
+            if isinstance(held, PeerFindingsRecorded) and held.findings is not None:
+                found["findings"] = findings_of_peer(held, held.findings)
     return CycleRecord(**found)
+
+
+def findings_of_peer(held: PeerFindingsRecorded, findings: ReviewFindings) -> ReviewFindingsRecorded:
+    """A member's findings as the facilitator recorded them, read back before (and exactly as) its cycle records
+    them once its review stage opens: the facilitator can read them after the meeting, whenever that stage opens."""
+    return ReviewFindingsRecorded(cycle_id=held.cycle_id, at=held.at, actor=held.actor, **findings.model_dump())
 
 
 def accepted_kinds(record: CycleRecord) -> list[tuple[SubmissionKind, str]]:

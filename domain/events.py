@@ -17,6 +17,7 @@ from domain.submissions import (
     Contacts,
     DevelopmentPriority,
     Rating,
+    ReviewFindings,
     ThemeLevel,
 )
 
@@ -352,11 +353,14 @@ class PeerMemberLeft(_Event):
 
 
 class PeerFindingsRecorded(_Event):
-    """The facilitator's findings for this member were handed to its cycle (which records them in full)."""
+    """The facilitator recorded this member's findings and handed them to its cycle. The cycle records them as
+    ReviewFindingsRecorded once its review stage is open (a group may meet before that): until then this event,
+    in the group's stream, is where they are kept and read back from."""
 
     type: Literal["PeerFindingsRecorded"] = "PeerFindingsRecorded"
     group: str
     actor: str
+    findings: ReviewFindings | None = Field(default=None, description="Absent from events recorded before it was")
 
 
 class PromptSent(_Event):

@@ -70,6 +70,8 @@ async def test_a_member_who_never_submits_is_moved_out_at_the_cut_off_and_the_re
         assert report.groups_started == ["g1"] and len(report.started) == 4
         await onboard_and_evaluate(engine, clock, specs, ready)
 
+        # The group takes its members' news in its own time (on a busy machine, after this query could ask).
+        await eventually(lambda: _ready_members(engine, len(ready)))
         view = await peer_groups.group_view(engine.client, "test-2027", "g1")
         assert {m.cycle_id for m in view.members if m.ready_on} == {s.cycle_id for s in ready}
         assert view.phase is GroupPhase.FORMING and view.cut_off == CUT_OFF
@@ -218,13 +220,22 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
     assert withdrawn is not None and withdrawn.status == CycleStatus.WITHDRAWN.value
 
 
+async def _ready_members(engine: Engine, count: int) -> bool:
+    view = await peer_groups.group_view(engine.client, "test-2027", "g1")
+    return sum(1 for m in view.members if m.ready_on) >= count
+
+
 async def _review_type_is(engine: Engine, cycle_id: str, review_type: ReviewType) -> bool:
     return (await engine.view(cycle_id)).review_type is review_type
 
 
 async def _review_done(engine: Engine, cycle_id: str) -> bool:
     view = await engine.view(cycle_id)
-    return next(m for m in view.milestones if m.stage is Stage.REVIEW).closed_on is not None
+    if next(m for m in view.milestones if m.stage is Stage.REVIEW).closed_on is None:
+        return False
+    # A query sees the cycle's state as soon as it changes; its events reach the store a moment later.
+    events = await list_events(engine.pool, cycle_id)
+    return any(e.type == "StageClosed" and e.data["stage"] == "review" for e in events)
 
 
 async def _closed(handle: WorkflowHandle[Any, Any]) -> bool:

@@ -340,7 +340,9 @@ class PeerGroupWorkflow:
             await self._hold_meeting()
         self._findings.add(request.cycle_id)
         self._changes += 1
-        event = PeerFindingsRecorded(cycle_id=request.cycle_id, at=self._now(), group=self._group, actor=request.actor)
+        event = PeerFindingsRecorded(
+            cycle_id=request.cycle_id, at=self._now(), group=self._group, actor=request.actor, findings=findings
+        )
         await self._log.record([event], actor=request.actor, causation=f"findings:{request.cycle_id}")
         await self._tell(
             request.cycle_id, PEER_FINDINGS, PeerFindings(group=self._group, findings=findings, actor=request.actor)
