@@ -9,15 +9,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.runtime import connected, fail, print_json, run
+from cli.runtime import connected, fail, one_line, print_json, run, settings_for
 from domain.roster import RosterReport, parse_roster, roster_template
 from domain.schedule import ReminderPolicy
 from operations.cohorts import LaunchOutcome, launch_cohort
-from operations.spec_builder import PolicyFileError, SpecContext, read_reminder_policy, specs_from_roster
+from operations.spec_builder import (
+    PolicyFileError,
+    SpecContext,
+    launch_problems,
+    read_reminder_policy,
+    specs_from_roster,
+)
 from store.cohort_summary import GroupCount, cohort_summary
 
 cohort_app = typer.Typer(help="Launch and follow a cohort of institutions.", no_args_is_help=True)
 console = Console(stderr=True)
+# A national roster of 5,000 institutions is about 1 MB.
+MAX_ROSTER_BYTES = 20 * 1024 * 1024
 
 
 @cohort_app.command("template")
@@ -28,11 +36,17 @@ def template() -> None:
 
 def _read_roster(path: Path) -> RosterReport:
     try:
+        if path.stat().st_size > MAX_ROSTER_BYTES:
+            fail(f"{path}: larger than {MAX_ROSTER_BYTES // 1024 // 1024} MB; split the roster by region", 2)
         text = path.read_text(encoding="utf-8-sig")  # spreadsheets often save a byte-order mark
     except FileNotFoundError:
-        fail(f"{path}: no such file")
+        fail(f"{path}: no such file", 2)
+    except IsADirectoryError:
+        fail(f"{path}: is a folder; give the roster's CSV file", 2)
     except UnicodeDecodeError:
-        fail(f"{path}: not UTF-8 text; save the roster as CSV UTF-8")
+        fail(f"{path}: not UTF-8 text; save the roster as CSV UTF-8", 2)
+    except OSError as error:
+        fail(f"{path}: cannot be read ({one_line(error.strerror or str(error))})", 2)
     return parse_roster(text)
 
 
@@ -71,11 +85,14 @@ def launch(
     try:
         start_date = date.fromisoformat(start) if start else None
     except ValueError:
-        fail(f"--start: {start!r} is not a date (use YYYY-MM-DD)")
+        fail(f"--start: {(start or '')[:40]!r} is not a date (use YYYY-MM-DD)", 2)
     try:
         reminders = read_reminder_policy(policy) if policy else None
     except PolicyFileError as error:
-        fail(f"--policy: {error}")
+        fail(f"--policy: {one_line(str(error))}", 2)
+    problems = launch_problems(SpecContext(settings_for()), cohort, start_date)
+    if problems:
+        fail("; ".join(f"--{field}: {rule}" for field, rule in problems), 2)
 
     async def body() -> None:
         async with connected(need_database=False) as conn:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.runtime import connected, fail, print_json, read_json_file, run
+from cli.runtime import connected, fail, one_line, print_json, read_json_file, run, settings_for
 from domain.cycle_record import TITLES
 from domain.cycle_spec import DEFAULT_COHORT
 from domain.london_time import LONDON
@@ -17,7 +17,13 @@ from domain.stages import Phase, ReviewType, Stage
 from domain.submissions import SubmissionKind
 from domain.timeline_ics import timeline_calendar
 from operations import cycles
-from operations.spec_builder import PolicyFileError, SpecContext, build_spec, read_reminder_policy
+from operations.spec_builder import (
+    PolicyFileError,
+    SpecContext,
+    build_spec,
+    launch_problems,
+    read_reminder_policy,
+)
 from store.read_models import cycle_record, get_cycle_status, list_cycle_status, list_events, list_prompts
 
 cycle_app = typer.Typer(help="Start, inspect and change one review cycle.", no_args_is_help=True)
@@ -51,11 +57,14 @@ def start(
     try:
         reminders = read_reminder_policy(policy) if policy else None
     except PolicyFileError as error:
-        fail(f"--policy: {error}")
+        fail(f"--policy: {one_line(str(error))}", 2)
+    start_date = _parse_date(start, "--start") if start else None
+    problems = launch_problems(SpecContext(settings_for()), cohort, start_date)
+    if problems:
+        fail("; ".join(f"--{field}: {rule}" for field, rule in problems), 2)
 
     async def body() -> None:
         async with connected(need_database=False) as conn:
-            start_date = _parse_date(start, "--start") if start else None
             spec = build_spec(
                 SpecContext(conn.settings),
                 urn=urn,
@@ -226,6 +235,9 @@ def status(
     cohort: Annotated[str | None, typer.Option(help="Only this cohort")] = None,
     stage: Annotated[Stage | None, typer.Option(help="Only cycles in this stage")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue cycles")] = False,
+    attention: Annotated[
+        bool, typer.Option("--attention", help="Only cycles that need attention (what retrying could not fix)")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Where every cycle is, from the projection."""
@@ -233,7 +245,11 @@ def status(
     async def body() -> None:
         async with connected(need_temporal=False) as conn:
             rows = await list_cycle_status(
-                conn.pool, cohort=cohort, stage=stage.value if stage else None, overdue=True if overdue else None
+                conn.pool,
+                cohort=cohort,
+                stage=stage.value if stage else None,
+                overdue=True if overdue else None,
+                needs_attention=True if attention else None,
             )
             if as_json:
                 print_json([row.model_dump(mode="json") for row in rows])
@@ -247,11 +263,14 @@ def status(
                     row.stage or "",
                     row.due_date.isoformat() if row.due_date else "",
                     "yes" if row.overdue else "",
-                    row.status,
+                    f"{row.status} [bold red]needs attention[/]" if row.needs_attention else row.status,
                     row.last_activity.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if row.last_activity else "",
                 )
             console.print(table)
-            console.print(f"{len(rows)} cycle(s)")
+            flagged = [row for row in rows if row.needs_attention]
+            for row in flagged:
+                console.print(f"[bold red]needs attention[/] {row.cycle_id}: {row.attention_reason}", markup=True)
+            console.print(f"{len(rows)} cycle(s), {len(flagged)} needing attention")
 
     run(body)
 
@@ -320,4 +339,4 @@ def _parse_date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        fail(f"{option}: {text!r} is not a date (use YYYY-MM-DD)")
+        fail(f"{option}: {text[:40]!r} is not a date (use YYYY-MM-DD)", 2)

@@ -18,8 +18,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from content.calendar_catalog import CalendarFileError
 from content.model_catalog import ModelFileError
-from domain.refusals import Refusal
-from operations.cycles import Refused, UnknownCycle
+from domain.boundary_types import shallow, storable_line
+from domain.refusals import Refusal, refusal_from
+from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from settings import Settings
 from stack.addresses import NoStack, StackAddresses, resolve
 from store.database import create_pool
@@ -54,15 +55,20 @@ def _run(action: Callable[[], Awaitable[object]]) -> None:
         fail(f"refused: {refused}", 2)
     except Refusal as refusal:
         fail(f"refused: {refusal}", 2)
-    except (NoStack, UnknownCycle, ModelFileError, CalendarFileError) as error:
-        fail(str(error))
-    except RPCError as error:
-        fail(f"Temporal: {error.message}")
-    except (OSError, asyncpg.PostgresError) as error:
-        fail(f"{type(error).__name__}: {error}")
     except ValidationError as error:
-        first = error.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        # Bad input built into a request or a spec: the field and the rule, like every other refusal.
+        fail(f"refused: {refusal_from(error)}", 2)
+    except (NoStack, UnknownCycle, CycleUnavailable, ModelFileError, CalendarFileError) as error:
+        fail(one_line(str(error)))
+    except RPCError as error:
+        fail(f"Temporal: {one_line(error.message)}")
+    except (OSError, asyncpg.PostgresError) as error:
+        fail(f"{type(error).__name__}: {one_line(str(error))}")
+
+
+def one_line(text: str) -> str:
+    """A message for stderr: one line, whatever it quotes."""
+    return storable_line(text, 1000)
 
 
 async def _as_coroutine(action: Callable[[], Awaitable[object]]) -> None:
@@ -118,16 +124,34 @@ async def connected(need_temporal: bool = True, need_database: bool = True) -> A
             await pool.close()
 
 
+# What the web app takes in one request is what a file may hold: a submission is a few kilobytes.
+MAX_FILE_BYTES = 256 * 1024
+
+
 def read_json_file(path: Path) -> dict[str, Any]:
+    """A JSON object from a file, or exit 2 with one line saying what is wrong with it."""
     try:
-        data = json.loads(path.read_text())
+        if path.stat().st_size > MAX_FILE_BYTES:
+            fail(f"{path}: larger than {MAX_FILE_BYTES // 1024} KB; a submission is a few kilobytes", 2)
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        fail(f"{path}: no such file")
+        fail(f"{path}: no such file", 2)
+    except IsADirectoryError:
+        fail(f"{path}: is a folder, not a JSON file", 2)
+    except UnicodeDecodeError:
+        fail(f"{path}: not UTF-8 text; save it as a JSON text file", 2)
     except json.JSONDecodeError as error:
-        fail(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})")
+        fail(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})", 2)
+    except RecursionError:
+        fail(f"{path}: not valid JSON here (nested far too deep)", 2)
+    except OSError as error:
+        fail(f"{path}: cannot be read ({one_line(error.strerror or str(error))})", 2)
     if not isinstance(data, dict):
-        fail(f"{path}: expected a JSON object at the top level")
-    return data
+        fail(f"{path}: expected a JSON object at the top level", 2)
+    try:
+        return shallow(data)
+    except ValueError as error:
+        fail(f"{path}: {error}", 2)
 
 
 def print_json(value: Any) -> None:

@@ -27,6 +27,7 @@ class Principal(BaseModel):
     cohort: str | None = None
     careers_hub: str | None = Field(default=None, description="A facilitator's Careers Hub, instead of a cohort")
     cycle_id: str | None = None
+    email: str | None = Field(default=None, description="The person the token names (a reviewer's always does)")
     expires_at: datetime
 
 
@@ -56,6 +57,17 @@ def sees(principal: Principal, cycle_id: str, cohort: str, careers_hub: str | No
             return principal.careers_hub == careers_hub
         return principal.cohort == cohort
     return principal.cycle_id == cycle_id
+
+
+def sees_group(principal: Principal, cohort: str, careers_hub: str | None) -> bool:
+    """A peer group is CEC's and its own facilitators': by the group's cohort, or by its Careers Hub."""
+    if principal.role is Role.ADMIN:
+        return True
+    if principal.role is not Role.FACILITATOR:
+        return False
+    if principal.careers_hub is not None:
+        return careers_hub is not None and principal.careers_hub == careers_hub
+    return principal.cohort == cohort
 
 
 def may_submit(principal: Principal, kind: SubmissionKind) -> bool:

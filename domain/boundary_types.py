@@ -11,7 +11,7 @@ every list is bounded, so nothing a client sends can make the work done for it g
 import re
 import unicodedata
 from datetime import date
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -120,6 +120,56 @@ Actor = Annotated[
 ]
 """Who acts: a role name or an email address, recorded with every event."""
 
+# --- raw JSON the workflows parse themselves -------------------------------------------------------------------
+
+MAX_JSON_DEPTH: Final = 10
+MAX_JSON_ITEMS: Final = 20_000
+
+
+def shallow(data: dict[str, Any]) -> dict[str, Any]:
+    """Raw JSON a workflow's validator will parse: nested no deeper, and holding no more, than any real
+    submission does. Deeper JSON cannot even be decoded again on the worker's side."""
+    seen = 0
+    level: list[Any] = [data]
+    for depth in range(MAX_JSON_DEPTH + 1):
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+            below.extend(c for c in children if isinstance(c, dict | list))
+            seen += len(value) if isinstance(value, dict | list) else 0
+        if seen > MAX_JSON_ITEMS:
+            raise ValueError(f"holds more than {MAX_JSON_ITEMS} values")
+        if not below:
+            return data
+        if depth == MAX_JSON_DEPTH - 1:
+            raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep")
+        level = below
+    return data
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(shallow)]
+
+
+def unstorable(data: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every text in `data` (a draft, saved as it is) that could not be stored, as (field, rule) pairs."""
+    problems: list[tuple[str, str]] = []
+    pending: list[tuple[str, Any]] = [(path, data)]
+    while pending and len(problems) < 20:
+        where, value = pending.pop()
+        if isinstance(value, dict):
+            pending += [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            pending += [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, str):
+            try:
+                multi_line(value)
+            except ValueError as error:
+                problems.append((where, str(error)))
+            if len(value) > 4000:
+                problems.append((where, "must be at most 4000 characters"))
+    return problems
+
+
 # --- ids ----------------------------------------------------------------------------------------------------
 
 SLUG_MAX: Final = 63
@@ -136,6 +186,10 @@ def slug(text: str) -> str:
     if len(text) > SLUG_MAX or not _SLUG.match(text):
         raise ValueError(f"{text[:80]!r} {SLUG_RULE}" if text else SLUG_RULE)
     return text
+
+
+def is_slug(text: str) -> bool:
+    return len(text) <= SLUG_MAX and _SLUG.match(text) is not None
 
 
 def normal_slug(text: str) -> str:

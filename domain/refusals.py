@@ -1,5 +1,6 @@
 """Refusals: bad input is turned down with the field it concerns and the rule it broke."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -31,7 +32,8 @@ def _rule(error: Any) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     got = error.get("input")
-    shown = f" (got {got!r})" if isinstance(got, int | float | str) and not isinstance(got, bool) else ""
+    # What was typed is quoted back, but never more than a glance of it: an error must not echo a huge body.
+    shown = f" (got {got!r:.80})" if isinstance(got, int | float | str) and not isinstance(got, bool) else ""
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
@@ -76,9 +78,15 @@ def problems_in(message: str) -> list[tuple[str, str]]:
 
 
 def refusal_from(error: ValidationError, prefix: str = "") -> Refusal:
+    return refusal_from_errors(error.errors(), prefix)
+
+
+def refusal_from_errors(errors: Sequence[Any], prefix: str = "", skip: int = 0) -> Refusal:
+    """Pydantic-shaped error dicts (a ValidationError's, or a web framework's) as one Refusal;
+    `skip`: leading parts of each location to leave out (a framework's 'body', 'query')."""
     problems = []
-    for e in error.errors():
-        loc = tuple(e["loc"])
+    for e in errors:
+        loc = tuple(e["loc"])[skip:]
         if e["type"] == "value_error":
             field, _ = _named(e)
             if field is not None and (not loc or loc[-1] != field):

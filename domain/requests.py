@@ -1,11 +1,11 @@
 """What people send to a running cycle, and what they get back: the boundary of every Update."""
 
 from datetime import date, time
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.boundary_types import Actor, CycleId, Day, RawLine, ShortText
+from domain.boundary_types import Actor, CycleId, Day, JsonObject, RawLine, ShortText
 from domain.stages import Stage
 
 # Rules turn these down with their own words (an empty reason, an unknown role): the types only bound them.
@@ -23,7 +23,7 @@ class SubmitRequest(_Request):
     """Raw submission data: the workflow's validator parses it, so every refusal names the field and the rule."""
 
     kind: ShortText
-    data: dict[str, Any]
+    data: JsonObject
 
 
 class ExtendRequest(_Request):
@@ -37,7 +37,7 @@ class WithdrawRequest(_Request):
 
 
 class ContactsRequest(_Request):
-    contacts: dict[str, Any]
+    contacts: JsonObject
 
 
 class ReassignRequest(_Request):
@@ -64,20 +64,20 @@ class ReviewDayRequest(_Request):
 class ScheduleMeetingRequest(_Request):
     """Raw meeting plan (on, start, slot_minutes, themes_in_scope): the validator parses it."""
 
-    plan: dict[str, Any]
+    plan: JsonObject
 
 
 class MoveMemberRequest(_Request):
     """Raw move (cycle_id, to, later_group, reason): the validator parses it."""
 
-    move: dict[str, Any]
+    move: JsonObject
 
 
 class GroupFindingsRequest(_Request):
     """The facilitator's findings for one member of the group, after the meeting."""
 
     cycle_id: CycleId
-    data: dict[str, Any]
+    data: JsonObject
 
 
 class Receipt(BaseModel):

@@ -1,11 +1,11 @@
 """Start a cycle, send it people's input, read it: the client side of ReviewCycleWorkflow."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,6 +34,15 @@ class Refused(Exception):
 
 class UnknownCycle(LookupError):
     """No such cycle (or follow-up) in Temporal."""
+
+
+class CycleUnavailable(Exception):
+    """The cycle's workflow exists but cannot answer now (its task is failing, or Temporal is busy):
+    readers show what the store holds instead."""
+
+
+# A query answers in milliseconds; one that does not is stuck, and a page must not wait on it.
+QUERY_TIMEOUT = timedelta(seconds=3)
 
 
 class StartResult(BaseModel):
@@ -88,7 +97,7 @@ async def update_workflow(handle: WorkflowHandle[Any, Any], update: Any, request
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCycle(f"no running workflow {handle.id}") from None
-        raise
+        raise CycleUnavailable(f"{handle.id} cannot take this just now ({error.status.name})") from None
     return result
 
 
@@ -137,14 +146,22 @@ async def _query[T](
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCycle(f"no cycle {cycle_id}") from None
-        raise
+        raise CycleUnavailable(f"{cycle_id} cannot answer just now ({error.status.name})") from None
+    except WorkflowQueryFailedError as error:
+        raise CycleUnavailable(f"{cycle_id} cannot answer just now ({error.message})") from None
 
 
 async def cycle_view(client: Client, cycle_id: str) -> CycleView:
     # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
-    return await _query(client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.status, datetime.now(UTC)))
+    return await _query(
+        client,
+        cycle_id,
+        lambda handle: handle.query(ReviewCycleWorkflow.status, datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT),
+    )
 
 
 async def cycle_model(client: Client, cycle_id: str) -> MaturityModel:
     """The maturity model the cycle was started with (and records)."""
-    return await _query(client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.maturity_model))
+    return await _query(
+        client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.maturity_model, rpc_timeout=QUERY_TIMEOUT)
+    )

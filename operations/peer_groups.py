@@ -3,7 +3,7 @@
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.cycle_spec import CycleSpec
@@ -11,7 +11,7 @@ from domain.peer_group import PeerGroupSpec, PeerGroupView, PeerMember, peer_gro
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, Receipt, ScheduleMeetingRequest
 from domain.schedule import build_schedule
 from domain.stages import ReviewType, Stage
-from operations.cycles import UnknownCycle, start_once, update_workflow
+from operations.cycles import QUERY_TIMEOUT, CycleUnavailable, UnknownCycle, start_once, update_workflow
 from workflows.peer_group import PeerGroupWorkflow
 
 # School days after the self-evaluation due date that a group waits for its last members.
@@ -85,8 +85,12 @@ async def record_findings(client: Client, cohort: str, group: str, request: Grou
 async def group_view(client: Client, cohort: str, group: str) -> PeerGroupView:
     try:
         # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
-        return await group_handle(client, cohort, group).query(PeerGroupWorkflow.status, datetime.now(UTC))
+        return await group_handle(client, cohort, group).query(
+            PeerGroupWorkflow.status, datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT
+        )
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownCycle(f"no peer group {group} in cohort {cohort}") from None
-        raise
+        raise CycleUnavailable(f"peer group {group} cannot answer just now ({error.status.name})") from None
+    except WorkflowQueryFailedError as error:
+        raise CycleUnavailable(f"peer group {group} cannot answer just now ({error.message})") from None

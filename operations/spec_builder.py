@@ -9,6 +9,7 @@ from pathlib import Path
 
 from content.calendar_catalog import default_calendar, load_calendar_file
 from content.model_catalog import model_for
+from domain.boundary_types import SLUG_RULE, is_slug, sane_date
 from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
 from domain.london_time import LONDON
@@ -38,6 +39,24 @@ class SpecContext:
         if variant not in self._models:
             self._models[variant] = model_for(variant, self.settings.model_dir)
         return self._models[variant]
+
+
+def launch_problems(context: SpecContext, cohort: str, start: date | None) -> list[tuple[str, str]]:
+    """What is wrong with a cohort id and a start date before any spec is built from them, as (field, rule):
+    the launch says so in one line each instead of failing halfway."""
+    problems: list[tuple[str, str]] = []
+    if not is_slug(cohort):
+        problems.append(("cohort", f"{cohort[:80]!r} {SLUG_RULE}" if cohort else f"is required; it {SLUG_RULE}"))
+    if start is not None:
+        try:
+            sane_date(start)
+        except ValueError as error:
+            problems.append(("start", str(error)))
+        else:
+            outside = context.calendar.outside_coverage(start)
+            if outside is not None:
+                problems.append(("start", outside))
+    return problems
 
 
 def build_spec(

@@ -4,11 +4,14 @@ Reads the cycle_status projection only, so it stays one indexed query however ma
 """
 
 from datetime import date
+from typing import Annotated, Any
 
 import asyncpg
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.access import Principal, Role
+from domain.boundary_types import Label, Slug
+from domain.stages import ReviewType, Stage
 from store.read_models import CycleStatusRow
 
 SORTABLE = {
@@ -22,20 +25,31 @@ SORTABLE = {
 }
 
 
+PAGE_SIZE = 200
+MAX_PAGE = 10_000  # two million rows: more than any scope holds, and an offset PostgreSQL takes
+
+
+def _empty_is_none(value: Any) -> Any:
+    """An empty form field ("any stage") is no filter."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class DashboardFilters(BaseModel):
-    cohort: str | None = None
-    stage: str | None = None
+    """What the dashboard may be asked for: anything else is refused before a query is built."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cohort: Annotated[Slug | None, BeforeValidator(_empty_is_none)] = None
+    stage: Annotated[Stage | None, BeforeValidator(_empty_is_none)] = None
     overdue: bool = False
     lapsed: bool = False
-    review_type: str | None = None
-    hub: str | None = None
-    trust: str | None = None
-    sort: str = "due"
+    attention: bool = Field(default=False, description="Only cycles that need attention")
+    review_type: Annotated[ReviewType | None, BeforeValidator(_empty_is_none)] = None
+    hub: Annotated[Label | None, BeforeValidator(_empty_is_none)] = None
+    trust: Annotated[Label | None, BeforeValidator(_empty_is_none)] = None
+    sort: Annotated[str, BeforeValidator(lambda v: v if v in SORTABLE else "due")] = "due"
     descending: bool = False
-    page: int = Field(default=1, ge=1)
-
-
-PAGE_SIZE = 200
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
 
 
 class Dashboard(BaseModel):
@@ -43,6 +57,7 @@ class Dashboard(BaseModel):
     stage_counts: dict[str, int]
     total: int
     matching: int = Field(description="Rows matching the filters, on every page")
+    needing_attention: int = Field(default=0, description="Cycles in scope (and filters) that need attention")
     page: int = 1
     pages: int = 1
 
@@ -74,6 +89,8 @@ async def dashboard(
         conditions.append("overdue AND status = 'active'")
     if filters.lapsed:
         conditions.append("status = 'lapsed'")
+    if filters.attention:
+        conditions.append("needs_attention")
     if filters.review_type:
         add("review_type = ?", filters.review_type)
     if filters.hub:
@@ -82,7 +99,8 @@ async def dashboard(
         add("trust = ?", filters.trust)
     where_without_stage = " AND ".join(conditions)
     counts = await pool.fetch(
-        f"SELECT coalesce(stage, 'starting') AS stage, count(*) AS n FROM cycle_status "
+        f"SELECT coalesce(stage, 'starting') AS stage, count(*) AS n, "
+        f"count(*) FILTER (WHERE needs_attention) AS attention FROM cycle_status "
         f"WHERE {where_without_stage} GROUP BY 1",
         *values,
     )
@@ -93,6 +111,7 @@ async def dashboard(
     where = " AND ".join(conditions)
     stage_counts = {r["stage"]: r["n"] for r in counts}
     matching = stage_counts.get(filters.stage, 0) if filters.stage else sum(stage_counts.values())
+    attention = sum(r["attention"] for r in counts if not filters.stage or r["stage"] == filters.stage)
     window = f"LIMIT {PAGE_SIZE} OFFSET {(filters.page - 1) * PAGE_SIZE}" if paged else ""
     rows = await pool.fetch(
         f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE {where} "
@@ -104,6 +123,7 @@ async def dashboard(
         stage_counts=stage_counts,
         total=sum(stage_counts.values()),
         matching=matching,
+        needing_attention=attention,
         page=filters.page if paged else 1,
         pages=max(1, -(-matching // PAGE_SIZE)) if paged else 1,
     )

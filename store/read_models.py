@@ -6,10 +6,11 @@ from datetime import date, datetime
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
+from domain.boundary_types import is_slug
 from domain.cycle_record import RECORD_TYPES, CycleRecord
 from domain.cycle_record import cycle_record as record_from
-from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
-from domain.events import StoredEvent
+from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id, is_cycle_id
+from domain.events import MilestoneRecord, StoredEvent
 from domain.peer_group import PEER_GROUP_PREFIX
 from store.event_rows import EVENT_COLUMNS, stored_event
 
@@ -108,9 +109,47 @@ class ThemeRatingRow(_Row):
     level: int
 
 
+class PeerGroupRow(_Row):
+    workflow_id: str
+    cohort: str
+    group_id: str
+    careers_hub: str | None
+    facilitator_email: str
+    needs_attention: bool
+
+
 async def get_cycle_status(pool: asyncpg.Pool, cycle_id: str) -> CycleStatusRow | None:
+    if not is_cycle_id(cycle_id):  # what is not an id names no cycle: such text never reaches a query
+        return None
     row = await pool.fetchrow(f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE cycle_id = $1", cycle_id)
     return CycleStatusRow.model_validate(dict(row)) if row else None
+
+
+class StoredTimeline(BaseModel):
+    """A cycle's plan as last recorded (at its start, or at its latest extension)."""
+
+    milestones: list[MilestoneRecord]
+    closing_date: date
+
+
+async def stored_timeline(pool: asyncpg.Pool, cycle_id: str) -> StoredTimeline | None:
+    """The timeline from the store, for when the cycle's workflow cannot answer."""
+    data = await pool.fetchval(
+        "SELECT data FROM events WHERE stream_id = $1 AND type IN ('CycleStarted', 'DeadlineExtended') "
+        "ORDER BY version DESC LIMIT 1",
+        cycle_workflow_id(cycle_id),
+    )
+    return StoredTimeline.model_validate(data) if data is not None else None
+
+
+async def get_peer_group(pool: asyncpg.Pool, cohort: str, group: str) -> PeerGroupRow | None:
+    """A group by its cohort and its own id, both matched whole: never by a prefix of a workflow id."""
+    if not (is_slug(cohort) and is_slug(group)):
+        return None
+    row = await pool.fetchrow(
+        f"SELECT {PeerGroupRow.columns()} FROM peer_groups WHERE cohort = $1 AND group_id = $2", cohort, group
+    )
+    return PeerGroupRow.model_validate(dict(row)) if row else None
 
 
 async def list_cycle_status(
@@ -119,8 +158,11 @@ async def list_cycle_status(
     stage: str | None = None,
     overdue: bool | None = None,
     status: str | None = None,
+    needs_attention: bool | None = None,
 ) -> list[CycleStatusRow]:
     """Cycles matching every filter given; a filter left as None matches all."""
+    if cohort is not None and not is_slug(cohort):
+        return []  # no cohort has such an id, and the text never reaches a query
     rows = await pool.fetch(
         f"""
         SELECT {CycleStatusRow.columns()} FROM cycle_status
@@ -128,12 +170,14 @@ async def list_cycle_status(
           AND ($2::text IS NULL OR stage = $2)
           AND ($3::boolean IS NULL OR overdue = $3)
           AND ($4::text IS NULL OR status = $4)
+          AND ($5::boolean IS NULL OR needs_attention = $5)
         ORDER BY cohort, name, cycle_id
         """,
         cohort,
         stage,
         overdue,
         status,
+        needs_attention,
     )
     return [CycleStatusRow.model_validate(dict(row)) for row in rows]
 

@@ -17,7 +17,7 @@ from domain.stages import ReviewType
 from stack.addresses import StackAddresses
 from store.access_tokens import issue_token, revoke_token
 from tests import factories
-from tests.engine import Engine, running_worker
+from tests.engine import LEAD, Engine, running_worker
 from web.app import create_app
 
 X = factories.cycle_spec(urn="100081", careers_hub="Hub North")  # cohort test-2027, expert
@@ -30,7 +30,8 @@ PRINCIPALS = {
     "facilitator of test-2027": Principal(role=Role.FACILITATOR, cohort="test-2027", expires_at=LATER),
     "facilitator of other-2027": Principal(role=Role.FACILITATOR, cohort="other-2027", expires_at=LATER),
     "facilitator of Hub North": Principal(role=Role.FACILITATOR, careers_hub="Hub North", expires_at=LATER),
-    "reviewer of X": Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, expires_at=LATER),
+    # The review lead factories assign to every expert cycle: a reviewer token names its person.
+    "reviewer of X": Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, email=LEAD, expires_at=LATER),
     "institution X": Principal(role=Role.INSTITUTION, cycle_id=X.cycle_id, expires_at=LATER),
     "institution Z": Principal(role=Role.INSTITUTION, cycle_id=Z.cycle_id, expires_at=LATER),
 }
@@ -142,7 +143,8 @@ async def test_an_institution_submits_and_reads_its_timeline_through_the_api(
     assert ics.headers["content-type"].startswith("text/calendar")
     assert len(list(Calendar.from_ical(ics.content).walk("VEVENT"))) == 7
     assert ics.headers["x-content-type-options"] == "nosniff"
-    schema = await api.get("/openapi.json")
+    assert (await api.get("/openapi.json")).status_code == 401  # the API's description is for signed-in callers
+    schema = await api.get("/openapi.json", headers=headers)
     assert "/api/cycles/{cycle_id}/submissions/{kind}" in schema.json()["paths"]
 
 
@@ -156,7 +158,8 @@ async def test_staff_routes_are_for_their_roles_only(api: httpx.AsyncClient, poo
         "review-day": {"on": "2027-01-09", "start": "09:30"},  # a Saturday
     }
     expected = {  # for X, in the order above; Z's answers are 404 for everyone but admin and other-2027's facilitator
-        "admin": (422, 422, 422, 422, 422),
+        # CEC assigns review teams; the review day is the lead's alone (recorded as the lead's), not CEC's.
+        "admin": (422, 422, 422, 422, 403),
         "facilitator of test-2027": (403, 403, 403, 403, 403),
         "facilitator of other-2027": (404, 404, 404, 404, 404),
         "reviewer of X": (403, 403, 403, 403, 422),
@@ -174,9 +177,10 @@ async def test_staff_routes_are_for_their_roles_only(api: httpx.AsyncClient, poo
             )
         seen[who] = tuple(statuses)
     assert seen == expected
-    admin = {"Authorization": f"Bearer {await issue_token(pool, PRINCIPALS['admin'])}"}
-    refused = await api.post(f"/api/cycles/{X.cycle_id}/review-day", json=routes["review-day"], headers=admin)
+    lead = {"Authorization": f"Bearer {await issue_token(pool, PRINCIPALS['reviewer of X'])}"}
+    refused = await api.post(f"/api/cycles/{X.cycle_id}/review-day", json=routes["review-day"], headers=lead)
     assert "not a school day" in refused.json()["detail"]
+    admin = {"Authorization": f"Bearer {await issue_token(pool, PRINCIPALS['admin'])}"}
     moved = await api.post(
         f"/api/cycles/{X.cycle_id}/extend",
         json={"stage": "onboarding", "to": "2027-01-20", "reason": "x"},

@@ -22,7 +22,7 @@ from stack.web_server import serving_web
 from store.access_tokens import issue_token
 from tests import factories
 from tests.cohort_time import CohortTime
-from tests.engine import MAIL, Engine, running_worker
+from tests.engine import LEAD, MAIL, Engine, running_worker
 from tests.eventually import eventually
 from tests.smtp_server import SmtpServer, kinds
 from tests.test_api_access import X, Y
@@ -182,7 +182,9 @@ async def test_the_lead_publishes_and_the_careers_leader_plans_from_the_report(
 
             # The review lead: reads the self-evaluation, records findings against it.
             lead = await browser.new_page()
-            await lead.goto(await link(pool, base, Principal(role=Role.REVIEWER, cycle_id=cycle, expires_at=LATER)))
+            await lead.goto(
+                await link(pool, base, Principal(role=Role.REVIEWER, cycle_id=cycle, email=LEAD, expires_at=LATER))
+            )
             await lead.goto(f"{base}/cycles/{cycle}/submissions/self-evaluation")
             first = factories.SCHOOLS_MODEL.indicator_ids()[0]
             assert f"Evidence for {first}" in await lead.locator(f"#rating-{first}".replace(".", "\\.")).inner_text()

@@ -21,7 +21,7 @@ from operations.cohorts import launch_cohort
 from stack.addresses import StackAddresses
 from tests import factories
 from tests.cohort_time import CohortTime
-from tests.engine import Engine, running_worker
+from tests.engine import LEAD, Engine, running_worker
 from tests.eventually import eventually
 from tests.smtp_server import SmtpServer, attachment, kinds
 from tests.test_peer_groups import START, group_of
@@ -77,7 +77,7 @@ async def test_an_expert_cycle_reaches_the_school_as_its_report(
     spec = factories.cycle_spec(urn="100091", deliver_mail=True)
     cycle = spec.cycle_id
     app = app_for(env, pool)
-    lead = Person(app, pool, Principal(role=Role.REVIEWER, cycle_id=cycle, expires_at=LATER))
+    lead = Person(app, pool, Principal(role=Role.REVIEWER, cycle_id=cycle, email=LEAD, expires_at=LATER))
     clock = CohortTime(env, spec.start_date)
     async with running_worker(engine.client, pool, engine.task_queue, smtp_port=smtp.port):
         await engine.start(spec)

@@ -16,7 +16,7 @@ from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
 from tests import factories
 from tests.cohort_time import CohortTime
-from tests.engine import Engine, running_worker
+from tests.engine import LEAD, Engine, running_worker
 from tests.eventually import eventually
 from tests.test_api_access import X, Y
 from tests.test_peer_groups import START, group_of
@@ -64,7 +64,7 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     world: tuple[Engine, CohortTime, object], pool: asyncpg.Pool
 ) -> None:
     engine, clock, app = world
-    lead = Person(app, pool, Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, expires_at=LATER))
+    lead = Person(app, pool, Principal(role=Role.REVIEWER, cycle_id=X.cycle_id, email=LEAD, expires_at=LATER))
     school = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=X.cycle_id, expires_at=LATER))
     await lead.sign_in()
     await school.sign_in()

@@ -7,9 +7,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.access import Role
+from domain.boundary_types import SLUG_MAX
 from domain.roster import parse_roster
 from operations.cohorts import launch_cohort
-from operations.spec_builder import SpecContext, specs_from_roster
+from operations.spec_builder import SpecContext, launch_problems, specs_from_roster
 from web.csrf import check_csrf, csrf_token
 from web.pages import TEMPLATES, Viewer
 
@@ -41,18 +42,20 @@ def admin_router() -> APIRouter:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             return render(request, viewer, 422, problems=["the file is not UTF-8 text: save the roster as CSV UTF-8"])
-        problems = [] if cohort else ["cohort: is required (lower-case letters, digits and hyphens)"]
+        problems: list[str] = []
         try:
             start = date.fromisoformat(start_text) if start_text else None
         except ValueError:
-            problems.append(f"start: {start_text!r} is not a date (YYYY-MM-DD)")
+            problems.append(f"start: {start_text[:40]!r} is not a date (YYYY-MM-DD)")
             start = None
+        settings = request.app.state.settings
+        context = SpecContext(settings)
+        problems += [f"{field}: {rule}" for field, rule in launch_problems(context, cohort, start)]
         parsed = parse_roster(text)
         problems += [str(p) for p in parsed.problems]
         if problems:
-            return render(request, viewer, 422, problems=problems, cohort=cohort)
-        settings = request.app.state.settings
-        specs = specs_from_roster(SpecContext(settings), parsed.rows, cohort, start, request.app.state.time_scale)
+            return render(request, viewer, 422, problems=problems, cohort=cohort[:SLUG_MAX])
+        specs = specs_from_roster(context, parsed.rows, cohort, start, request.app.state.time_scale)
         report = await launch_cohort(request.app.state.client, specs, settings.task_queue)
         return render(request, viewer, report=report, cohort=cohort)
 

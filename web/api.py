@@ -5,6 +5,7 @@ projections; a submission goes to the workflow as an Update, and the validator's
 is the 422 detail. A cycle outside the caller's scope is a 404, as if it did not exist.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,8 +15,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from domain.access import Principal, Role, may_submit, sees
+from domain.access import Principal, Role, may_submit
+from domain.boundary_types import JsonObject, storable_line
 from domain.cycle_record import SubmittedWork
+from domain.cycle_rules import same_person
+from domain.cycle_spec import is_cycle_id
 from domain.peer_group import PeerGroupView
 from domain.requests import (
     ExtendRequest,
@@ -30,29 +34,41 @@ from domain.requests import (
 )
 from domain.submissions import SubmissionKind
 from domain.timeline import CycleView
-from domain.timeline_ics import timeline_calendar
+from domain.timeline_ics import MilestoneDates, timeline_calendar
 from operations import cycles, peer_groups
-from operations.cycles import Refused, UnknownCycle
+from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from store.access_tokens import principal_for
 from store.dashboard import DashboardFilters, dashboard
-from store.read_models import CycleStatusRow, cycle_record, get_cycle_status, list_cycle_status
+from store.read_models import (
+    CycleStatusRow,
+    PeerGroupRow,
+    cycle_record,
+    get_cycle_status,
+    list_cycle_status,
+    stored_timeline,
+)
+from web.rate_limit import limiter
+from web.scope import visible_cycle, visible_group
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
 # Request bodies are the workflows' own request models; their `actor` is always set here, from the token.
 
 
-async def principal(request: Request) -> Principal:
+async def bearer_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(status_code=401, detail="sign in: Authorization: Bearer TOKEN", headers=UNAUTHORISED)
+    brake = limiter(request)
+    brake.check(request)
     found = await principal_for(request.app.state.pool, token.strip(), datetime.now(UTC), email_links=False)
     if found is None:
+        brake.failed(request)
         raise HTTPException(status_code=401, detail="this token is unknown, revoked or expired", headers=UNAUTHORISED)
     return found
 
 
-Caller = Annotated[Principal, Depends(principal)]
+Caller = Annotated[Principal, Depends(bearer_principal)]
 
 
 class CycleDetail(BaseModel):
@@ -60,11 +76,7 @@ class CycleDetail(BaseModel):
     view: CycleView | None
 
 
-async def _visible(request: Request, caller: Principal, cycle_id: str) -> CycleStatusRow:
-    row = await get_cycle_status(request.app.state.pool, cycle_id)
-    if row is None or not sees(caller, row.cycle_id, row.cohort, row.careers_hub):
-        raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
-    return row
+_visible = visible_cycle
 
 
 def _submission_kind(kind: str) -> SubmissionKind:
@@ -72,7 +84,9 @@ def _submission_kind(kind: str) -> SubmissionKind:
         return SubmissionKind(kind)
     except ValueError:
         known = ", ".join(k.value for k in SubmissionKind)
-        raise HTTPException(status_code=422, detail=f"kind: {kind!r} is not a submission kind; use {known}") from None
+        raise HTTPException(
+            status_code=422, detail=f"kind: {kind!r:.40} is not a submission kind; use {known}"
+        ) from None
 
 
 def api_router() -> APIRouter:
@@ -97,7 +111,7 @@ def api_router() -> APIRouter:
         client: Client = request.app.state.client
         try:
             view: CycleView | None = await cycles.cycle_view(client, cycle_id)
-        except UnknownCycle:
+        except (UnknownCycle, CycleUnavailable):
             view = None
         return CycleDetail(cycle=row, view=view)
 
@@ -114,13 +128,15 @@ def api_router() -> APIRouter:
 
     @router.post("/cycles/{cycle_id}/submissions/{kind}", response_model=Receipt)
     async def submit(
-        request: Request, caller: Caller, cycle_id: str, kind: str, data: Annotated[dict[str, Any], Body()]
+        request: Request, caller: Caller, cycle_id: str, kind: str, data: Annotated[JsonObject, Body()]
     ) -> Receipt:
         """Submit a stage's work (the kinds of `cis submit`); a refusal is a 422 naming the field and the rule."""
         row = await _visible(request, caller, cycle_id)
         submission_kind = _submission_kind(kind)
         if not may_submit(caller, submission_kind):
             raise HTTPException(status_code=403, detail=f"a {caller.role} does not submit {kind}")
+        if submission_kind in LEAD_ACTS:
+            only_the_lead(caller, row)
         client: Client = request.app.state.client
         try:
             return await cycles.submit(client, cycle_id, submission_kind.value, data, acting_as(caller, row, kind))
@@ -172,57 +188,60 @@ def api_router() -> APIRouter:
     async def review_day(request: Request, caller: Caller, cycle_id: str, body: ReviewDayRequest) -> Receipt:
         """The review lead schedules (or moves) the review day."""
         row = await _visible(request, caller, cycle_id)
+        only_the_lead(caller, row)
         change = body.model_copy(update={"actor": acting_as(caller, row, "review")})
         return await staff_update(
-            request,
-            caller,
-            cycle_id,
-            lambda c: cycles.schedule_review_day(c, cycle_id, change),
-            Role.ADMIN,
-            Role.REVIEWER,
+            request, caller, cycle_id, lambda c: cycles.schedule_review_day(c, cycle_id, change), Role.REVIEWER
         )
 
     async def group_call(request: Request, caller: Principal, cohort: str, group: str, send: Any) -> Any:
-        """A peer group is its cohort's facilitator's (and CEC's); anyone else is told it does not exist."""
-        if not (caller.role is Role.ADMIN or (caller.role is Role.FACILITATOR and caller.cohort == cohort)):
-            raise HTTPException(status_code=404, detail=f"no peer group {group} in {cohort}")
+        """A peer group is CEC's and its own facilitators' (by the group's cohort or hub); anyone else is told
+        it does not exist."""
+        row = await visible_group(request, caller, cohort, group)
         try:
-            return await send(request.app.state.client)
+            return await send(request.app.state.client, group_actor(caller, row))
         except Refused as refused:
             raise HTTPException(status_code=422, detail=str(refused)) from None
         except UnknownCycle:
-            raise HTTPException(status_code=404, detail=f"no peer group {group} in {cohort}") from None
-
-    def group_actor(caller: Principal) -> str:
-        return "facilitator" if caller.role is Role.FACILITATOR else "cec"
+            raise HTTPException(status_code=409, detail=f"peer group {group} is no longer running") from None
+        except CycleUnavailable as unavailable:
+            raise HTTPException(status_code=503, detail=str(unavailable)) from None
 
     @router.get("/groups/{cohort}/{group}", response_model=PeerGroupView, tags=["peer groups"])
     async def get_group(request: Request, caller: Caller, cohort: str, group: str) -> PeerGroupView:
         """A peer group: members, who is ready, the meeting and slots, findings recorded."""
         view: PeerGroupView = await group_call(
-            request, caller, cohort, group, lambda c: peer_groups.group_view(c, cohort, group)
+            request, caller, cohort, group, lambda c, _: peer_groups.group_view(c, cohort, group)
         )
         return view
 
     @router.post("/groups/{cohort}/{group}/meeting", response_model=Receipt, tags=["peer groups"])
     async def schedule_meeting(
-        request: Request, caller: Caller, cohort: str, group: str, plan: Annotated[dict[str, Any], Body()]
+        request: Request, caller: Caller, cohort: str, group: str, plan: Annotated[JsonObject, Body()]
     ) -> Receipt:
         """Schedule the meeting: {on, start, slot_minutes, themes_in_scope}."""
-        change = ScheduleMeetingRequest(plan=plan, actor=group_actor(caller))
         receipt: Receipt = await group_call(
-            request, caller, cohort, group, lambda c: peer_groups.schedule_meeting(c, cohort, group, change)
+            request,
+            caller,
+            cohort,
+            group,
+            lambda c, actor: peer_groups.schedule_meeting(
+                c, cohort, group, ScheduleMeetingRequest(plan=plan, actor=actor)
+            ),
         )
         return receipt
 
     @router.post("/groups/{cohort}/{group}/moves", response_model=Receipt, tags=["peer groups"])
     async def move_member(
-        request: Request, caller: Caller, cohort: str, group: str, move: Annotated[dict[str, Any], Body()]
+        request: Request, caller: Caller, cohort: str, group: str, move: Annotated[JsonObject, Body()]
     ) -> Receipt:
         """Move a member who is not ready: {cycle_id, to: later_group | expert_review, later_group, reason}."""
-        change = MoveMemberRequest(move=move, actor=group_actor(caller))
         receipt: Receipt = await group_call(
-            request, caller, cohort, group, lambda c: peer_groups.move_member(c, cohort, group, change)
+            request,
+            caller,
+            cohort,
+            group,
+            lambda c, actor: peer_groups.move_member(c, cohort, group, MoveMemberRequest(move=move, actor=actor)),
         )
         return receipt
 
@@ -233,12 +252,19 @@ def api_router() -> APIRouter:
         cohort: str,
         group: str,
         cycle_id: str,
-        data: Annotated[dict[str, Any], Body()],
+        data: Annotated[JsonObject, Body()],
     ) -> Receipt:
         """Record one member's findings after the meeting (the fields of a review)."""
-        change = GroupFindingsRequest(cycle_id=cycle_id, data=data, actor=group_actor(caller))
+        if not is_cycle_id(cycle_id):
+            raise HTTPException(status_code=404, detail=f"no member {storable_line(cycle_id, 80)} in {group}")
         receipt: Receipt = await group_call(
-            request, caller, cohort, group, lambda c: peer_groups.record_findings(c, cohort, group, change)
+            request,
+            caller,
+            cohort,
+            group,
+            lambda c, actor: peer_groups.record_findings(
+                c, cohort, group, GroupFindingsRequest(cycle_id=cycle_id, data=data, actor=actor)
+            ),
         )
         return receipt
 
@@ -246,17 +272,23 @@ def api_router() -> APIRouter:
     async def timeline(request: Request, caller: Caller, cycle_id: str) -> Response:
         """The whole timeline as an iCalendar file (the same entries as the onboarding email's)."""
         row = await _visible(request, caller, cycle_id)
-        return await timeline_response(request.app.state.client, row)
+        return await timeline_response(request, row)
 
     return router
 
 
-async def timeline_response(client: Client, row: CycleStatusRow) -> Response:
+async def timeline_response(request: Request, row: CycleStatusRow) -> Response:
+    """From the cycle itself; from the store when the cycle's workflow cannot answer (or has ended)."""
+    milestones: Sequence[MilestoneDates]
     try:
-        view = await cycles.cycle_view(client, row.cycle_id)
-    except UnknownCycle:
-        raise HTTPException(status_code=404, detail=f"no timeline for {row.cycle_id}") from None
-    content = timeline_calendar(row.cycle_id, row.name, view.milestones, view.closing_date, datetime.now(UTC))
+        view = await cycles.cycle_view(request.app.state.client, row.cycle_id)
+        milestones, closing = view.milestones, view.closing_date
+    except (UnknownCycle, CycleUnavailable):
+        stored = await stored_timeline(request.app.state.pool, row.cycle_id)
+        if stored is None:
+            raise HTTPException(status_code=404, detail=f"no timeline for {row.cycle_id}") from None
+        milestones, closing = stored.milestones, stored.closing_date
+    content = timeline_calendar(row.cycle_id, row.name, milestones, closing, datetime.now(UTC))
     return Response(
         content,
         media_type="text/calendar",
@@ -264,11 +296,30 @@ async def timeline_response(client: Client, row: CycleStatusRow) -> Response:
     )
 
 
+# What only an expert review's lead does: schedule the review day, record the findings, publish the report.
+LEAD_ACTS = frozenset({SubmissionKind.REVIEW, SubmissionKind.REPORT})
+
+
+def only_the_lead(caller: Principal, row: CycleStatusRow) -> None:
+    """The lead's acts are the lead's: a reviewer token must name the lead; CEC assigns teams, it does not review."""
+    if row.review_type != "expert" and caller.role is not Role.REVIEWER:
+        return  # a peer review's report is its facilitator's (the workflow holds the rest of that rule)
+    if caller.role is not Role.REVIEWER or not same_person(caller.email or "", row.review_lead_email):
+        lead = row.review_lead_email or "not assigned yet"
+        raise HTTPException(status_code=403, detail=f"only the review lead ({lead}) does this")
+
+
 def acting_as(caller: Principal, row: CycleStatusRow, kind: str) -> str:
-    """Who the workflow hears from: a reviewer (or CEC acting for one) stands for the cycle's review lead;
-    a facilitator for themselves."""
-    if caller.role in (Role.REVIEWER, Role.ADMIN) and kind in ("review", "report") and row.review_lead_email:
-        return row.review_lead_email
+    """Who the workflow hears from, and the audit trail records: the person a token names, else its role
+    (CEC is 'cec'); a facilitator token without a name stands for the cycle's facilitator."""
+    if caller.email:
+        return caller.email
     if caller.role is Role.FACILITATOR:
         return row.facilitator_email or "facilitator"
-    return caller.role.value
+    return "cec" if caller.role is Role.ADMIN else caller.role.value
+
+
+def group_actor(caller: Principal, group: PeerGroupRow) -> str:
+    if caller.email:
+        return caller.email
+    return group.facilitator_email if caller.role is Role.FACILITATOR else "cec"

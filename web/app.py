@@ -5,11 +5,10 @@ Pages and lists read projections; every change of state is an Update sent to a w
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
@@ -21,11 +20,16 @@ from stack.addresses import StackAddresses
 from store.database import create_pool
 from web.admin_pages import admin_router
 from web.api import api_router
+from web.api_docs import api_docs_router
+from web.body_limit import BodyLimit
+from web.error_pages import install_error_pages
 from web.evaluation_form import evaluation_router
 from web.group_pages import group_router
 from web.mail_preferences import mail_preferences_router
-from web.pages import SignInRequired, pages_router
+from web.pages import pages_router
+from web.rate_limit import FAILURES_ALLOWED, FailureLimiter
 from web.report_pages import report_router
+from web.security_headers import SecurityHeaders
 from web.submission_pages import submission_router
 from web.templating import STATIC
 from web.work_forms import work_router
@@ -41,10 +45,15 @@ class Health(BaseModel):
 
 
 def create_app(
-    stack: StackAddresses, secret: str, secure_cookies: bool = False, settings: Settings | None = None
+    stack: StackAddresses,
+    secret: str,
+    secure_cookies: bool = False,
+    settings: Settings | None = None,
+    sign_in_failures_allowed: int = FAILURES_ALLOWED,
 ) -> FastAPI:
     """`secure_cookies`: send the session cookie over HTTPS only (true whenever the public URL is https).
-    `settings`: what new cycles are built with (models, calendar, task queue); the environment's by default."""
+    `settings`: what new cycles are built with (models, calendar, task queue); the environment's by default.
+    `sign_in_failures_allowed`: failed sign-ins or bearer checks a client may make in a minute before 429."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,9 +64,11 @@ def create_app(
         yield
         await app.state.pool.close()
 
-    app = FastAPI(title="Careers Impact System", lifespan=lifespan)
+    # The API's description is for signed-in callers only (web/api_docs.py serves it).
+    app = FastAPI(title="Careers Impact System", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings or Settings()
     app.state.time_scale = stack.time_scale
+    app.state.sign_in_limiter = FailureLimiter(allowed=sign_in_failures_allowed)
     # GOV.UK Frontend compiled by `make` (npm run build); check_dir=False so the app still answers
     # (unstyled) where the assets were never built, and the tests that fetch them say so.
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
@@ -70,6 +81,7 @@ def create_app(
     app.include_router(group_router())
     app.include_router(submission_router())
     app.include_router(report_router())
+    app.include_router(api_docs_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
@@ -79,25 +91,10 @@ def create_app(
         https_only=secure_cookies,
     )
 
-    @app.exception_handler(SignInRequired)
-    async def sign_in_first(request: Request, _: SignInRequired) -> HTMLResponse:
-        return HTMLResponse(
-            "<!doctype html><title>Sign in</title><h1>Please sign in</h1>"
-            "<p>Use the sign-in link from your email (or from <code>cis token issue</code>).</p>",
-            status_code=401,
-        )
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")  # tokens travel in sign-in links
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-        )
-        return response
+    install_error_pages(app)
+    # Added last, so outermost: the limit applies before anything reads a body, the headers to every answer.
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:

@@ -12,16 +12,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, may_submit
+from domain.boundary_types import unstorable
 from domain.maturity_model import MaturityModel
-from domain.refusals import problems_in
+from domain.refusals import Refusal, problems_in
 from domain.submissions import SubmissionKind
 from operations import cycles
-from operations.cycles import Refused, UnknownCycle
+from operations.cycles import Refused
 from store.drafts import drop_draft, get_draft, save_draft
 from store.read_models import cycle_record, list_ratings
 from web.csrf import check_csrf, csrf_token
 from web.pages import TEMPLATES, Viewer, visible_cycle
-from web.submission_pages import read_back
+from web.submission_pages import cycle_model_of, read_back
 
 KINDS = {"self-evaluation": "Self-evaluation", "re-evaluation": "Re-evaluation"}
 _RATING_FIELD = re.compile(r"^ratings\[(\d+)\]\.(\w+)$")
@@ -36,7 +37,8 @@ def form_data(model: MaturityModel, form: dict[str, str]) -> dict[str, Any]:
             continue
         rating: dict[str, Any] = {"indicator_id": indicator_id, "evidence": evidence}
         if level:
-            rating["level"] = int(level)
+            # Not a level ('abc', '1e9')? The workflow's rules say so next to the indicator, in their words.
+            rating["level"] = int(level) if level.isdigit() and len(level) <= 3 else level
         what_changed = form.get(f"what_changed-{indicator_id}", "").strip()
         if what_changed:
             rating["what_changed"] = what_changed
@@ -56,8 +58,10 @@ def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], li
             indicator = data["ratings"][int(match[1])]["indicator_id"]
             if match[2] == "level":
                 by_indicator[indicator] = "Choose the level that fits best."
-            elif match[2] == "evidence":
+            elif match[2] == "evidence" and ("empty" in rule or "required" in rule):
                 by_indicator[indicator] = "Add a note of your evidence: what shows this level."
+            elif match[2] == "evidence":
+                by_indicator[indicator] = f"The evidence note {rule}."
             else:
                 by_indicator[indicator] = rule
         elif field == "ratings" and "missing" in rule:
@@ -102,10 +106,7 @@ def evaluation_router() -> APIRouter:
     ) -> Response:
         row = await visible_cycle(request, viewer, cycle_id)
         only_the_institution(viewer, kind)
-        try:
-            model = await cycles.cycle_model(request.app.state.client, cycle_id)
-        except UnknownCycle:
-            raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}") from None
+        model = await cycle_model_of(request, row)
         if data is None:
             data = await get_draft(request.app.state.pool, cycle_id, kind) or {}
         values = {r["indicator_id"]: r for r in data.get("ratings", [])}
@@ -140,12 +141,15 @@ def evaluation_router() -> APIRouter:
     async def post(request: Request, viewer: Viewer, cycle_id: str, kind: str) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
-        await visible_cycle(request, viewer, cycle_id)
+        row = await visible_cycle(request, viewer, cycle_id)
         only_the_institution(viewer, kind)
-        model = await cycles.cycle_model(request.app.state.client, cycle_id)
-        data = form_data(model, form)
+        data = form_data(await cycle_model_of(request, row), form)
         pool = request.app.state.pool
         if form.get("action") == "draft":
+            problems = unstorable(data)
+            if problems:
+                errors, general = field_errors(str(Refusal(problems)), data)
+                return await render(request, viewer, cycle_id, kind, data, errors, general, status=422)
             await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)
             return RedirectResponse(f"/cycles/{cycle_id}/{kind}?saved=true", status_code=303)
         unexplained = await unexplained_moves(pool, cycle_id, data) if kind == "re-evaluation" else {}

@@ -10,22 +10,28 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.access import Principal, Role, sees
+from domain.access import Principal, Role
 from domain.cycle_record import accepted_kinds
 from domain.cycle_record import cycle_record as cycle_record_from
 from domain.london_time import LONDON
 from domain.momentum import momentum_of
+from domain.refusals import Refusal, parse_as
 from domain.stages import STAGE_ORDER
 from operations import cycles
-from operations.cycles import UnknownCycle
+from operations.cycles import CycleUnavailable, UnknownCycle
 from store.access_tokens import landing_for, principal_for
-from store.dashboard import SORTABLE, DashboardFilters, dashboard, days_overdue
-from store.read_models import CycleStatusRow, get_cycle_status, list_actions, list_events, list_prompts
+from store.dashboard import MAX_PAGE, DashboardFilters, dashboard, days_overdue
+from store.read_models import list_actions, list_events, list_prompts, stored_timeline
+from store.sessions import end_session, session_principal, start_session
 from web.api import timeline_response
 from web.csrf import csrf_token
+from web.csv_cells import safe_cell
+from web.error_pages import SignInRequired
+from web.rate_limit import limiter
+from web.scope import visible_cycle as visible_cycle  # re-exported: the stage pages import it from here
 from web.templating import TEMPLATES as TEMPLATES  # re-exported: pages elsewhere import it from here
 
 STAGES = [stage.value for stage in STAGE_ORDER]
@@ -56,13 +62,12 @@ COLUMNS = [
 ]
 
 
-class SignInRequired(Exception):
-    pass
-
-
 async def page_principal(request: Request) -> Principal:
-    token = request.session.get("token")
-    found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
+    """Who is signed in: the session the cookie names must be open, and its token still good."""
+    session_id = request.session.get("sid")
+    found = None
+    if isinstance(session_id, str):
+        found = await session_principal(request.app.state.pool, session_id, datetime.now(UTC))
     if found is None:
         request.session.clear()
         raise SignInRequired()
@@ -70,6 +75,8 @@ async def page_principal(request: Request) -> Principal:
 
 
 Viewer = Annotated[Principal, Depends(page_principal)]
+# A filter box's text: bounded before anything else looks at it.
+Bounded = Annotated[str | None, Query(max_length=200)]
 
 
 def _message(request: Request, title: str, message: str, status: int) -> HTMLResponse:
@@ -82,13 +89,21 @@ def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/signin")
-    async def sign_in(request: Request, token: str = "", next: str = "") -> Response:
+    async def sign_in(
+        request: Request,
+        token: Annotated[str, Query(max_length=200)] = "",
+        next: Annotated[str, Query(max_length=300)] = "",
+    ) -> Response:
         pool = request.app.state.pool
-        found = await principal_for(pool, token, datetime.now(UTC)) if token else None
+        brake = limiter(request)
+        brake.check(request)
+        now = datetime.now(UTC)
+        found = await principal_for(pool, token, now) if token else None
         if found is None:
+            brake.failed(request)
             return _message(request, "This link does not work", "It may have expired or been withdrawn.", 401)
         request.session.clear()
-        request.session["token"] = token
+        request.session["sid"] = await start_session(pool, token, now)
         home = f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard"
         # An email's link lands on the task it is about; `next` (one section of a digest) only on a page of ours.
         target = next if _own_page(next) else (await landing_for(pool, token) or home)
@@ -97,41 +112,38 @@ def pages_router() -> APIRouter:
     @router.get("/")
     async def home(request: Request) -> Response:
         """Where the header's service name leads: the signed-in person's own landing page."""
-        token = request.session.get("token")
-        found = await principal_for(request.app.state.pool, token, datetime.now(UTC)) if token else None
-        if found is None:
+        try:
+            found = await page_principal(request)
+        except SignInRequired:
             return _message(request, "Sign in", "Use the sign-in link from your email to open the service.", 200)
         return RedirectResponse(f"/cycles/{found.cycle_id}" if found.cycle_id else "/dashboard", status_code=303)
 
     @router.get("/signout")
     async def sign_out(request: Request) -> Response:
+        """Ends the session on the server: the cookie, or any copy of it, opens nothing any more."""
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
+            await end_session(request.app.state.pool, session_id, datetime.now(UTC))
         request.session.clear()
         return _message(request, "Signed out", "Use the link from your email to sign in again.", 200)
 
     def filters_from(
-        cohort: str | None = None,
-        stage: str | None = None,
+        cohort: Bounded = None,
+        stage: Bounded = None,
         overdue: bool = False,
         lapsed: bool = False,
-        review_type: str | None = None,
-        hub: str | None = None,
-        trust: str | None = None,
-        sort: str = "due",
+        attention: bool = False,
+        review_type: Bounded = None,
+        hub: Bounded = None,
+        trust: Bounded = None,
+        sort: Bounded = "due",
         descending: bool = False,
-        page: int = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     ) -> DashboardFilters:
-        return DashboardFilters(
-            cohort=cohort or None,
-            stage=stage or None,
-            overdue=overdue,
-            lapsed=lapsed,
-            review_type=review_type or None,
-            hub=hub or None,
-            trust=trust or None,
-            sort=sort if sort in SORTABLE else "due",
-            descending=descending,
-            page=max(page, 1),
-        )
+        try:
+            return parse_as(DashboardFilters, locals())
+        except Refusal as refusal:
+            raise HTTPException(status_code=422, detail=str(refusal)) from None
 
     FilterQuery = Annotated[DashboardFilters, Depends(filters_from)]
 
@@ -169,23 +181,22 @@ def pages_router() -> APIRouter:
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
         for row in board.rows:
-            writer.writerow(
-                [
-                    row.cycle_id,
-                    row.urn,
-                    row.name,
-                    row.cohort,
-                    row.review_type,
-                    row.stage or "",
-                    row.due_date or "",
-                    days_overdue(row, today),
-                    row.status,
-                    row.last_activity or "",
-                    row.peer_group or "",
-                    row.careers_hub or "",
-                    row.trust or "",
-                ]
-            )
+            cells = [
+                row.cycle_id,
+                row.urn,
+                row.name,
+                row.cohort,
+                row.review_type,
+                row.stage or "",
+                row.due_date or "",
+                days_overdue(row, today),
+                row.status,
+                row.last_activity or "",
+                row.peer_group or "",
+                row.careers_hub or "",
+                row.trust or "",
+            ]
+            writer.writerow([safe_cell(cell) for cell in cells])
         return Response(
             out.getvalue(),
             media_type="text/csv",
@@ -198,10 +209,13 @@ def pages_router() -> APIRouter:
         pool = request.app.state.pool
         events = await list_events(pool, cycle_id)
         record = cycle_record_from(events)
+        stored = None
         try:
             view = await cycles.cycle_view(request.app.state.client, cycle_id)
-        except UnknownCycle:
+        except (UnknownCycle, CycleUnavailable):
+            # An ended cycle, or one whose workflow cannot answer now: the page shows what the store holds.
             view = None
+            stored = await stored_timeline(pool, cycle_id)
         context = {
             "principal": viewer,
             "row": row,
@@ -211,6 +225,7 @@ def pages_router() -> APIRouter:
             "prompts": await list_prompts(pool, cycle_id),
             "events": [e for e in events if e.type != "PromptIssued"],
             "record": record,
+            "stored_timeline": stored,
             "accepted": accepted_kinds(record),
             "momentum": momentum_of(record),
             "csrf": csrf_token(request),
@@ -220,16 +235,9 @@ def pages_router() -> APIRouter:
     @router.get("/cycles/{cycle_id}/timeline.ics")
     async def cycle_timeline(request: Request, viewer: Viewer, cycle_id: str) -> Response:
         row = await visible_cycle(request, viewer, cycle_id)
-        return await timeline_response(request.app.state.client, row)
+        return await timeline_response(request, row)
 
     return router
-
-
-async def visible_cycle(request: Request, viewer: Principal, cycle_id: str) -> CycleStatusRow:
-    row = await get_cycle_status(request.app.state.pool, cycle_id)
-    if row is None or not sees(viewer, row.cycle_id, row.cohort, row.careers_hub):
-        raise HTTPException(status_code=404, detail=f"no cycle {cycle_id}")
-    return row
 
 
 def _own_page(path: str) -> bool:

@@ -21,7 +21,7 @@ from operations import cycles
 from operations.cycles import Refused
 from store.drafts import drop_draft, get_draft, save_draft
 from store.read_models import CycleStatusRow, cycle_record, list_actions
-from web.api import acting_as
+from web.api import LEAD_ACTS, acting_as, only_the_lead
 from web.csrf import check_csrf, csrf_token
 from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
 from web.report_rendering import PAGE_LAYOUT, document_context
@@ -108,14 +108,22 @@ def suggested_rows(record: CycleRecord, chosen: str | None) -> dict[str, Any]:
     return values
 
 
+def form_rows(values: dict[str, Any], default: int = 3) -> int:
+    """How many action rows the editor shows: a number a person could mean, never one that sizes the page."""
+    raw = str(values.get("rows", default)).strip()
+    if not raw.isdigit() or not 1 <= int(raw[:6]) <= MAX_ROWS:
+        raise HTTPException(status_code=422, detail=f"rows: must be a whole number from 1 to {MAX_ROWS}")
+    return int(raw)
+
+
 async def _form(request: Request) -> dict[str, Any]:
     raw = await request.form()
     values: dict[str, Any] = {}
     for key in raw:
         items = [v for v in raw.getlist(key) if isinstance(v, str)]
         values[key] = items if key.startswith("indicators-") else (items[0] if items else "")
-    rows = int(values.get("rows") or 3) if str(values.get("rows", "3")).isdigit() else 3
-    values["rows"] = min(rows, MAX_ROWS)
+    # A posted row count is refused, not trimmed: rows=2000000 is not something a person meant.
+    values["rows"] = form_rows(values)
     return values
 
 
@@ -142,7 +150,7 @@ def work_router() -> APIRouter:
             "title": WORK[kind],
             "model": model,
             "values": values,
-            "rows": int(values.get("rows", 3)),
+            "rows": min(int(values.get("rows", 3)), MAX_ROWS),
             "errors": errors or {},
             "actions": await list_actions(request.app.state.pool, row.cycle_id),
             "statuses": [s.value for s in ActionStatus],
@@ -198,8 +206,10 @@ def work_router() -> APIRouter:
         row = await visible_cycle(request, viewer, cycle_id)
         allowed(viewer, kind)
         if kind == "action-plan" and form.get("action") == "more":
-            form["rows"] = min(int(form.get("rows", 3)) + 1, MAX_ROWS)
+            form["rows"] = min(form_rows(form) + 1, MAX_ROWS)
             return await render(request, viewer, row, kind, form)
+        if SubmissionKind(kind) in LEAD_ACTS:
+            only_the_lead(viewer, row)
         pool = request.app.state.pool
         if kind == "report" and form.get("action") == "publish":
             draft = await get_draft(pool, cycle_id, "report")
@@ -247,6 +257,7 @@ def work_router() -> APIRouter:
         check_csrf(request, str(form.get("csrf", "")))
         row = await visible_cycle(request, viewer, cycle_id)
         allowed(viewer, "review")
+        only_the_lead(viewer, row)
         try:
             day = ReviewDayRequest(
                 on=date.fromisoformat(str(form.get("on"))),
@@ -268,23 +279,17 @@ def work_router() -> APIRouter:
         check_csrf(request, str(form.get("csrf", "")))
         await visible_cycle(request, viewer, cycle_id)
         client = request.app.state.client
+        fields = {key: str(form.get(key, "")) for key in ("stage", "to", "reason", "role", "email")}
         try:
             if action == "extend":
-                to = date.fromisoformat(str(form.get("to")))
-                request_ = ExtendRequest(
-                    stage=str(form.get("stage")), to=to, reason=str(form.get("reason")), actor="cec"
-                )
-                await cycles.extend(client, cycle_id, request_)
+                await cycles.extend(client, cycle_id, parse_as(ExtendRequest, {**fields, "actor": "cec"}))
             elif action == "withdraw":
-                await cycles.withdraw(client, cycle_id, WithdrawRequest(reason=str(form.get("reason")), actor="cec"))
+                await cycles.withdraw(client, cycle_id, parse_as(WithdrawRequest, {**fields, "actor": "cec"}))
             elif action == "reassign":
-                reassign = ReassignRequest(role=str(form.get("role")), email=str(form.get("email")), actor="cec")
-                await cycles.reassign(client, cycle_id, reassign)
+                await cycles.reassign(client, cycle_id, parse_as(ReassignRequest, {**fields, "actor": "cec"}))
             else:
                 raise HTTPException(status_code=404)
-        except ValueError:
-            raise HTTPException(status_code=422, detail="to: give a date (YYYY-MM-DD)") from None
-        except Refused as refused:
+        except (Refusal, Refused) as refused:
             raise HTTPException(status_code=422, detail=str(refused)) from None
         return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
 
@@ -316,7 +321,7 @@ def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any
             "timeline_acknowledged": form.get("timeline_acknowledged") == "yes",
         }
     if kind == "action-plan":
-        return action_plan_data(form, int(form.get("rows", 3)))
+        return action_plan_data(form, form_rows(form))
     if kind == "check-in":
         progress = [
             {"action_id": key.removeprefix("status-"), "status": value, "note": str(form.get(f"note-{key[7:]}", ""))}
