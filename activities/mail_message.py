@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 
 from domain.london_time import in_london
 from domain.mail import OPTIONAL_NUDGES, Outgoing, optout_token, task_path
+from domain.peer_group import PEER_GROUP_PREFIX
 from domain.prompts import PromptKind
 from domain.report_document import ReportDocument
 from domain.stages import Stage
 from domain.timeline_ics import meeting_invitation, timeline_calendar
-from store.facilitator_digest import FacilitatorDigest
+from store.facilitator_digest import DigestLine, FacilitatorDigest
 from store.mail_outbox import MailContext
 from web.report_rendering import pdf_filename
 
@@ -98,6 +99,7 @@ def _variables(prompt: Outgoing, context: MailContext, settings: MailSettings) -
         "meeting_when": when,
         "meeting_slot": slot,
         "group": meeting.peer_group if meeting else None,
+        "whole_group": context.subject_id.startswith(PEER_GROUP_PREFIX),
         "role": prompt.recipient_role.value,
     }
 
@@ -201,26 +203,40 @@ def _envelope(subject: str, recipient: str, message_id: str, settings: MailSetti
     return message
 
 
+def _digest_line(line: DigestLine, base: str) -> str:
+    """One school in the digest: where it stands, who to contact, and its page."""
+    text = f"{line.institution}: {Stage(line.stage).label if line.stage else 'Not started'}"
+    if line.overdue:
+        text += f", overdue since {_long(line.due)}"
+    if line.stalled_actions:
+        text += f", {line.stalled_actions} stalled action{'' if line.stalled_actions == 1 else 's'}"
+    contact = f" Contact: {line.contact}." if line.contact else ""
+    return f"{text}.{contact} {base}/cycles/{line.cycle_id}"
+
+
 def build_weekly_digest(
     digest: FacilitatorDigest, message_id: str, settings: MailSettings, dated: datetime
 ) -> EmailMessage:
-    """A facilitator's week in one message: their overdue and stalled institutions."""
-    lines = [
-        {
-            "institution": line.institution,
-            "stage_label": Stage(line.stage).label if line.stage else "Not started",
-            "overdue": line.overdue,
-            "due": _long(line.due),
-            "stalled_actions": line.stalled_actions,
-        }
-        for line in digest.lines
-    ]
-    link = f"{settings.public_url.rstrip('/')}/dashboard"
+    """A facilitator's week in one message: the schools that need their action, then those overdue, each with its
+    careers leader's address and a link to its page."""
+    base = settings.public_url.rstrip("/")
+    lines = [{"text": _digest_line(line, base), "needs_action": line.needs_action} for line in digest.lines]
+    link = f"{base}/dashboard?group=action"
     sections = []
     for html in (False, True):
         template = (_HTML if html else _TEXT).get_template("weekly_digest.j2")
         rendered = {
-            name: "".join(block(template.new_context({"lines": lines}))).strip()
+            name: "".join(
+                block(
+                    template.new_context(
+                        {
+                            "lines": lines,
+                            "action": [line for line in lines if line["needs_action"]],
+                            "overdue": [line for line in lines if not line["needs_action"]],
+                        }
+                    )
+                )
+            ).strip()
             for name, block in template.blocks.items()
         }
         section: dict[str, Any] = {**rendered, "link": link}

@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from cli.runtime import connected, fail, one_line, print_json, read_json_file, run, settings_for
 from domain.cycle_record import TITLES
@@ -214,7 +215,9 @@ def submit(
     cycle_id: str,
     kind: Annotated[SubmissionKind, typer.Argument(help="What is submitted")],
     file: Annotated[Path, typer.Argument(help="A JSON file (see `cis schema KIND` and `cis template ID KIND`)")],
-    actor: Annotated[str, typer.Option(help="Who submits")] = "institution",
+    actor: Annotated[
+        str, typer.Option("--as", "--actor", help="Who submits: a role, or a reviewer's or facilitator's email")
+    ] = "institution",
     as_json: JsonFlag = False,
 ) -> None:
     """Submit a stage's work from a JSON file; prints the workflow's verdict."""
@@ -229,6 +232,16 @@ def submit(
                 typer.echo(f"accepted: {receipt.message}")
 
     run(body)
+
+
+STAGE_WORDS = {
+    "onboarding": "onboarding",
+    "self_evaluation": "self-evaluation",
+    "review": "review",
+    "report": "report",
+    "action_planning": "action plan",
+    "re_evaluation": "re-evaluation",
+}
 
 
 def status(
@@ -254,17 +267,29 @@ def status(
             if as_json:
                 print_json([row.model_dump(mode="json") for row in rows])
                 return
-            table = Table("cycle", "institution", "review", "stage", "due", "overdue", "status", "last activity")
+            # Readable at 80 columns: the cycle id (what other commands take) and the school on one cell,
+            # the stage and its due date on another, short words throughout.
+            table = Table(
+                Column("cycle / school", overflow="fold", min_width=20),  # the id other commands take: never cut
+                Column("review", min_width=6),
+                Column("stage, due", min_width=15),
+                Column("status", min_width=9),
+                Column("active", min_width=6),
+                box=box.SIMPLE,
+                pad_edge=False,
+            )
             for row in rows:
+                where = STAGE_WORDS.get(row.stage or "", "starting")
+                due = f"{row.due_date:%d %b}" if row.due_date and row.status == "active" else ""
+                status = "overdue" if row.overdue and row.status == "active" else row.status
+                if row.needs_attention:
+                    status = "needs attention"
                 table.add_row(
-                    row.cycle_id,
-                    row.name,
+                    f"{row.cycle_id}\n{row.name}",
                     row.review_type,
-                    row.stage or "",
-                    row.due_date.isoformat() if row.due_date else "",
-                    "yes" if row.overdue else "",
-                    f"{row.status} [bold red]needs attention[/]" if row.needs_attention else row.status,
-                    row.last_activity.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if row.last_activity else "",
+                    f"{where}\n{due}" if due else where,
+                    f"[red]{status}[/]" if status in ("overdue", "needs attention") else status,
+                    f"{row.last_activity.astimezone(LONDON):%d %b}" if row.last_activity else "",
                 )
             console.print(table)
             flagged = [row for row in rows if row.needs_attention]

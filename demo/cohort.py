@@ -4,7 +4,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.cycle_spec import CycleSpec
 from domain.stages import Phase, ReviewType
+from operations.spec_builder import SpecContext, build_spec
+
+DEMO_GROUP = "demo-peers"
+FACILITATOR = "facilitator@hub.example"
+REVIEW_LEAD = "review-lead@cec.example"
 
 
 class Persona(StrEnum):
@@ -53,3 +59,24 @@ DEMO_COHORT: tuple[DemoInstitution, ...] = (
         persona=Persona.NEVER,
     ),
 )
+
+
+def demo_specs(context: SpecContext, cohort: str, time_scale: float | None) -> list[CycleSpec]:
+    """The demo cohort's cycles, in the order of DEMO_COHORT: its peer schools in one group, one facilitator, one
+    review lead for the expert reviews."""
+    return [
+        build_spec(
+            context,
+            urn=institution.urn,
+            name=institution.name,
+            phase=institution.phase,
+            review_type=institution.review_type,
+            cohort=cohort,
+            careers_leader_email=f"careers@u{institution.urn}.example",
+            facilitator_email=FACILITATOR,
+            review_lead_email=REVIEW_LEAD,
+            time_scale=time_scale,
+            peer_group=DEMO_GROUP if institution.review_type is ReviewType.PEER else None,
+        )
+        for institution in DEMO_COHORT
+    ]

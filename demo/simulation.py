@@ -3,12 +3,12 @@
 They act only through the same operations the CLI uses, so the demo exercises the real engine.
 """
 
-from collections.abc import Awaitable
-from datetime import date, time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, time
 
 from temporalio.client import Client
 
-from demo.cohort import DemoInstitution, Persona
+from demo.cohort import DEMO_GROUP, FACILITATOR, REVIEW_LEAD, DemoInstitution, Persona
 from demo.sample_submissions import sample_submission
 from domain.cycle_rules import STAGE_SUBMISSION
 from domain.cycle_spec import cycle_id_for, follow_up_workflow_id
@@ -23,22 +23,29 @@ from operations.cycles import Refused
 from workflows.follow_up import FollowUpWorkflow
 
 REVIEWER_STAGES = (Stage.REVIEW, Stage.REPORT)
-DEMO_GROUP = "demo-peers"
-FACILITATOR = "facilitator@hub.example"
-REVIEW_LEAD = "review-lead@cec.example"
 NEXT_STATUS = {"not_started": "in_progress", "in_progress": "done", "blocked": "in_progress"}
 
 
 class Simulator:
     def __init__(
-        self, client: Client, cohort: str, institutions: tuple[DemoInstitution, ...], calendar: SchoolCalendar
+        self,
+        client: Client,
+        cohort: str,
+        institutions: tuple[DemoInstitution, ...],
+        calendar: SchoolCalendar,
+        clock: Callable[[], Awaitable[datetime]] | None = None,
     ):
+        """`clock`: the real time now (this machine's by default; a test's time-skipping server's in tests)."""
         self.client = client
+        self._clock = clock
         self.cohort = cohort
         self.institutions = institutions
         self.calendar = calendar
         self.log: list[str] = []
         self._checked_in: set[tuple[str, int]] = set()
+
+    async def _now(self) -> datetime:
+        return await self._clock() if self._clock else datetime.now(UTC)
 
     def cycle_id(self, institution: DemoInstitution) -> str:
         return cycle_id_for(institution.urn, self.cohort)
@@ -50,14 +57,17 @@ class Simulator:
         if stage in REVIEWER_STAGES or institution.persona is Persona.PROMPT:
             return self.calendar.add_school_days(milestone.opened_on, 2)
         if institution.persona is Persona.LATE:
-            return self.calendar.add_school_days(milestone.due, 2)
+            # Two school days after the due date, though never so late that the cycle closes first: a late school
+            # in the demo finishes late, it does not lapse (the one that never acts shows a lapse).
+            last_chance = self.calendar.add_school_days(view.closing_date, -3)
+            return max(min(self.calendar.add_school_days(milestone.due, 2), last_chance), milestone.opened_on)
         return None
 
     async def step(self) -> None:
         await self._facilitate()
         for institution in self.institutions:
             cycle_id = self.cycle_id(institution)
-            view = await cycles.cycle_view(self.client, cycle_id)
+            view = await cycles.cycle_view(self.client, cycle_id, await self._now())
             if view.status is CycleStatus.ACTIVE and view.stage is not None:
                 when = self._acts_on(institution, view.stage, view)
                 if when is not None and view.today >= when:
@@ -100,7 +110,7 @@ class Simulator:
         if not any(i.review_type is ReviewType.PEER for i in self.institutions):
             return
         try:
-            group = await peer_groups.group_view(self.client, self.cohort, DEMO_GROUP)
+            group = await peer_groups.group_view(self.client, self.cohort, DEMO_GROUP, await self._now())
         except Exception:  # closed groups still answer; a group not yet started does not
             return
         who = f"group {DEMO_GROUP}"
@@ -136,7 +146,7 @@ class Simulator:
         key = (cycle_id, status.round)
         if status.submitted_this_round or key in self._checked_in:
             return
-        view_today = (await cycles.cycle_view(self.client, cycle_id)).today
+        view_today = (await cycles.cycle_view(self.client, cycle_id, await self._now())).today
         if view_today < status.check_in_date:
             return
         progress = {

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.cycle_clock import CycleClock
 from domain.stages import ContactRole, Phase, ReviewType, Stage
 from domain.submissions import (
     ActionProgress,
@@ -59,6 +60,9 @@ class CycleStarted(_Event):
     trust: str | None = None
     peer_group: str | None = None
     review_lead_email: str | None = None
+    clock: CycleClock | None = Field(
+        default=None, description="The cycle's clock, anchored: what date it is in the cycle at any real moment"
+    )
 
 
 class StageOpened(_Event):

@@ -115,8 +115,19 @@ class DeliveryResult(BaseModel):
 WEEKLY_DIGEST_KINDS: frozenset[PromptKind] = frozenset({PromptKind.ESCALATION, PromptKind.ACTION_STALLED})
 
 
+# A peer review's stages are the facilitator's work for every member at once: their prompts from each member's
+# cycle (opened, reminders, overdue) would be one email per member, so they wait for the weekly digest, which lists
+# each school under "needs your action". The group's own prompts (ready, cut-off passed, the meeting) carry no
+# stage and go at once.
+FACILITATOR_DIGEST_STAGES: frozenset[Stage] = frozenset({Stage.REVIEW, Stage.REPORT})
+
+
 def held_for_weekly_digest(prompt: "Outgoing") -> bool:
-    return prompt.recipient_role is ContactRole.FACILITATOR and prompt.kind in WEEKLY_DIGEST_KINDS
+    if prompt.recipient_role is not ContactRole.FACILITATOR:
+        return False
+    if prompt.kind is PromptKind.MEETING_INVITE:
+        return False
+    return prompt.kind in WEEKLY_DIGEST_KINDS or prompt.stage in FACILITATOR_DIGEST_STAGES
 
 
 def optout_token(secret: str, recipient: str, cycle_id: str) -> str:

@@ -70,18 +70,20 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.REPORT_PUBLISHED: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
 }
 
-# Invitations to a review meeting go to everyone who attends it.
+# Invitations to a review meeting go to everyone who attends it. A peer group's facilitator attends every
+# member's part: they get one invitation, from the group (a prompt with no stage), not one per member.
 MEETING_ATTENDEES: dict[ReviewType, tuple[ContactRole, ...]] = {
     ReviewType.EXPERT: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.REVIEW_LEAD),
-    ReviewType.PEER: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.FACILITATOR),
+    ReviewType.PEER: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER),
 }
+GROUP_MEETING_ATTENDEES: tuple[ContactRole, ...] = (ContactRole.FACILITATOR,)
 
 
 def recipients_for(kind: PromptKind, stage: Stage | None, review_type: ReviewType) -> tuple[ContactRole, ...]:
     if kind in FIXED_ROUTES:
         return FIXED_ROUTES[kind]
     if kind is PromptKind.MEETING_INVITE:
-        return MEETING_ATTENDEES[review_type]
+        return GROUP_MEETING_ATTENDEES if stage is None else MEETING_ATTENDEES[review_type]
     if stage is None:
         raise ValueError(f"prompt kind {kind} needs a stage to be routed")
     return STAGE_OWNERS[(stage, review_type)]

@@ -151,12 +151,14 @@ async def _query[T](
         raise CycleUnavailable(f"{cycle_id} cannot answer just now ({error.message})") from None
 
 
-async def cycle_view(client: Client, cycle_id: str) -> CycleView:
-    # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
+async def cycle_view(client: Client, cycle_id: str, asked_at: datetime | None = None) -> CycleView:
+    """`asked_at`: the moment asked about, this machine's clock by default (inside a query the workflow's own
+    clock stands at its last activity); a test on the time-skipping server passes the server's time."""
+    moment = asked_at or datetime.now(UTC)
     return await _query(
         client,
         cycle_id,
-        lambda handle: handle.query(ReviewCycleWorkflow.status, datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT),
+        lambda handle: handle.query(ReviewCycleWorkflow.status, moment, rpc_timeout=QUERY_TIMEOUT),
     )
 
 

@@ -82,11 +82,11 @@ async def record_findings(client: Client, cohort: str, group: str, request: Grou
     return await update_workflow(group_handle(client, cohort, group), PeerGroupWorkflow.record_findings, request)
 
 
-async def group_view(client: Client, cohort: str, group: str) -> PeerGroupView:
+async def group_view(client: Client, cohort: str, group: str, asked_at: datetime | None = None) -> PeerGroupView:
+    """`asked_at`: as for operations.cycles.cycle_view."""
     try:
-        # Asked with this clock: inside a query the workflow's own clock stands at its last activity.
         return await group_handle(client, cohort, group).query(
-            PeerGroupWorkflow.status, datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT
+            PeerGroupWorkflow.status, asked_at or datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT
         )
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:

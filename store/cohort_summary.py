@@ -24,8 +24,8 @@ class CohortSummary(BaseModel):
     by_trust: list[GroupCount]
 
 
-async def _grouped(pool: asyncpg.Pool, cohort: str, expression: str) -> list[GroupCount]:
-    # `expression` is one of the fixed column expressions below, never user input.
+async def _grouped(pool: asyncpg.Pool, expression: str, where: str = "true", *args: object) -> list[GroupCount]:
+    # `expression` and `where` are fixed SQL from this module, never user input (that comes in `args`).
     rows = await pool.fetch(
         f"""
         SELECT {expression} AS key,
@@ -35,17 +35,22 @@ async def _grouped(pool: asyncpg.Pool, cohort: str, expression: str) -> list[Gro
                count(*) FILTER (WHERE status = 'lapsed') AS lapsed,
                count(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
                count(*) FILTER (WHERE overdue AND status = 'active') AS overdue
-        FROM cycle_status WHERE cohort = $1
+        FROM cycle_status WHERE {where}
         GROUP BY 1 ORDER BY 1
         """,
-        cohort,
+        *args,
     )
     return [GroupCount.model_validate(dict(row)) for row in rows]
 
 
+async def cohort_list(pool: asyncpg.Pool) -> list[GroupCount]:
+    """Every cohort with its schools by status: what CEC sees first."""
+    return await _grouped(pool, "cohort")
+
+
 async def cohort_summary(pool: asyncpg.Pool, cohort: str) -> CohortSummary:
     by_stage = await _grouped(
-        pool, cohort, "CASE WHEN status = 'active' THEN coalesce(stage, 'starting') ELSE status END"
+        pool, "CASE WHEN status = 'active' THEN coalesce(stage, 'starting') ELSE status END", "cohort = $1", cohort
     )
     return CohortSummary(
         cohort=cohort,
@@ -53,6 +58,6 @@ async def cohort_summary(pool: asyncpg.Pool, cohort: str) -> CohortSummary:
         overdue=sum(g.overdue for g in by_stage),
         lapsed=sum(g.lapsed for g in by_stage),
         by_stage=by_stage,
-        by_hub=await _grouped(pool, cohort, "coalesce(careers_hub, '(none)')"),
-        by_trust=await _grouped(pool, cohort, "coalesce(trust, '(none)')"),
+        by_hub=await _grouped(pool, "coalesce(careers_hub, '(none)')", "cohort = $1", cohort),
+        by_trust=await _grouped(pool, "coalesce(trust, '(none)')", "cohort = $1", cohort),
     )

@@ -42,15 +42,17 @@ async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
 
 async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None:
     match event:
-        case CycleStarted():
+        case CycleStarted(clock=clock):
             # The cycle id is derived from the business key; a second start of it is not a new cycle.
             await conn.execute(
                 """
                 INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
                                           closing_date, model_id, model_version, careers_leader_email,
                                           facilitator_email, updated_position, region, careers_hub, trust,
-                                          peer_group, review_lead_email)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                                          peer_group, review_lead_email, clock_seconds_per_week,
+                                          clock_cycle_origin, clock_real_origin)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                        $20, $21, $22)
                 ON CONFLICT (cycle_id) DO NOTHING
                 """,
                 event.cycle_id,
@@ -72,12 +74,15 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
                 event.trust,
                 event.peer_group,
                 event.review_lead_email,
+                clock.seconds_per_week if clock else None,
+                clock.cycle_origin if clock else None,
+                clock.real_origin if clock else None,
             )
         case StageOpened():
             await _set(
                 conn,
                 event.cycle_id,
-                "stage = $2, due_date = $3, stage_opened_at = $4, overdue = false",
+                "stage = $2, due_date = $3, stage_opened_at = $4, overdue = false, stage_open = true",
                 event.stage.value,
                 event.due,
                 event.at,
@@ -86,7 +91,9 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
             # Only the stage the cycle is in can make it overdue; a late alarm for a closed stage cannot.
             await _set(conn, event.cycle_id, "overdue = true", event.stage.value, where="stage = $2")
         case StageClosed():
-            await _set(conn, event.cycle_id, "overdue = false", event.stage.value, where="stage = $2")
+            await _set(
+                conn, event.cycle_id, "overdue = false, stage_open = false", event.stage.value, where="stage = $2"
+            )
         case DeadlineExtended():
             await _set(
                 conn,

@@ -1,14 +1,17 @@
-"""What a facilitator's weekly digest lists: their institutions that are overdue or have stalled actions,
-and the escalation and stalled-action prompts held back for the digest instead of sent one by one."""
+"""What a facilitator's weekly digest lists: their schools that need their action (the dashboard's rule) and those
+overdue, each with its contact; and the escalation and stalled-action prompts held back for the digest instead of
+sent one by one."""
 
 from datetime import date
 
 import asyncpg
 from pydantic import BaseModel
 
-from domain.mail import WEEKLY_DIGEST_KINDS
+from domain.mail import FACILITATOR_DIGEST_STAGES, WEEKLY_DIGEST_KINDS
+from store.dashboard import NEEDS_ACTION
 
 HELD_KINDS = tuple(kind.value for kind in WEEKLY_DIGEST_KINDS)
+HELD_STAGES = tuple(stage.value for stage in FACILITATOR_DIGEST_STAGES)
 
 
 class DigestLine(BaseModel):
@@ -18,6 +21,8 @@ class DigestLine(BaseModel):
     due: date | None
     overdue: bool
     stalled_actions: int
+    needs_action: bool = False
+    contact: str | None = None
 
 
 class FacilitatorDigest(BaseModel):
@@ -28,21 +33,23 @@ class FacilitatorDigest(BaseModel):
 
 async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
     rows = await pool.fetch(
-        """
-        SELECT lower(facilitator_email) AS facilitator, cycle_id, name, stage, due_date, overdue, stalled_actions
+        f"""
+        SELECT lower(facilitator_email) AS facilitator, cycle_id, name, stage, due_date, overdue, stalled_actions,
+               careers_leader_email, ({NEEDS_ACTION}) AS needs_action
         FROM cycle_status
-        WHERE status = 'active' AND facilitator_email IS NOT NULL AND (overdue OR stalled_actions > 0)
+        WHERE status = 'active' AND facilitator_email IS NOT NULL AND (overdue OR ({NEEDS_ACTION}))
         ORDER BY facilitator, name
         """
     )
     held = await pool.fetch(
         """
         SELECT lower(recipient_email) AS facilitator, cycle_id, prompt_id FROM prompts
-        WHERE status = 'queued' AND recipient_role = 'facilitator' AND kind = ANY($1::text[])
-          AND recipient_email IS NOT NULL
+        WHERE status = 'queued' AND recipient_role = 'facilitator' AND recipient_email IS NOT NULL
+          AND kind <> 'meeting_invite' AND (kind = ANY($1::text[]) OR stage = ANY($2::text[]))
         ORDER BY position
         """,
         list(HELD_KINDS),
+        list(HELD_STAGES),
     )
     digests: dict[str, FacilitatorDigest] = {}
     for row in rows:
@@ -57,6 +64,8 @@ async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
                 due=row["due_date"],
                 overdue=row["overdue"],
                 stalled_actions=row["stalled_actions"],
+                needs_action=row["needs_action"],
+                contact=row["careers_leader_email"],
             )
         )
     for row in held:

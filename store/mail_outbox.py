@@ -5,6 +5,7 @@ it, so a retried delivery of prompts already sent does nothing. The one window n
 close (a crash after the server accepted and before the mark) resends the same Message-ID.
 """
 
+import json
 from datetime import date, datetime
 
 import asyncpg
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 
 from domain.cycle_spec import cycle_workflow_id
 from domain.events import MilestoneRecord
+from domain.peer_group import PEER_GROUP_PREFIX
 from store.event_rows import EVENT_COLUMNS, stored_event
 
 DONE = ("sent", "merged", "suppressed", "failed")
@@ -122,12 +124,36 @@ class MailContext(BaseModel):
     meeting: Meeting | None = None
 
 
+async def _group_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
+    """A peer group's own prompts (ready, cut-off passed, its meeting): named for the group, with its meeting for the
+    facilitator's one invitation. (The cohort stays unset: the message's links go to the group's page.)"""
+    group = await peer_group_of(pool, subject_id)
+    if group is None:
+        return MailContext(subject_id=subject_id, institution=subject_id)
+    scheduled = await pool.fetchrow(
+        "SELECT data FROM events WHERE stream_id = $1 AND type = 'PeerMeetingScheduled' ORDER BY position DESC LIMIT 1",
+        subject_id,
+    )
+    meeting = None
+    if scheduled is not None:
+        data = json.loads(scheduled["data"]) if isinstance(scheduled["data"], str) else scheduled["data"]
+        meeting = Meeting(
+            starts=data["meeting_starts"],
+            slot_starts=data["meeting_starts"],
+            slot_ends=data["meeting_ends"],
+            peer_group=group[1],
+        )
+    return MailContext(subject_id=subject_id, institution=f"peer group {group[1]}", meeting=meeting)
+
+
 async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
     row = await pool.fetchrow(
         "SELECT name, cohort, review_type, stage, due_date, closing_date FROM cycle_status WHERE cycle_id = $1",
         subject_id,
     )
-    if row is None:  # a peer group's own prompts, or a cycle not projected yet
+    if row is None and subject_id.startswith(PEER_GROUP_PREFIX):
+        return await _group_context(pool, subject_id)
+    if row is None:  # a cycle not projected yet
         return MailContext(subject_id=subject_id, institution=subject_id)
     events = [
         stored_event(r)

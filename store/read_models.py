@@ -7,10 +7,12 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from domain.boundary_types import is_slug
+from domain.cycle_clock import CycleClock
 from domain.cycle_record import RECORD_TYPES, CycleRecord
 from domain.cycle_record import cycle_record as record_from
 from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id, is_cycle_id
 from domain.events import MilestoneRecord, StoredEvent
+from domain.london_time import london_date
 from domain.peer_group import PEER_GROUP_PREFIX
 from store.event_rows import EVENT_COLUMNS, stored_event
 
@@ -57,6 +59,25 @@ class CycleStatusRow(_Row):
     review_starts: datetime | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
+    stage_open: bool = True
+    clock_seconds_per_week: float | None = None
+    clock_cycle_origin: datetime | None = None
+    clock_real_origin: datetime | None = None
+
+    def cycle_today(self, real_now: datetime) -> date:
+        """The cycle's date at a real moment: under a time scale it runs ahead of the real date, and its clock (when
+        recorded) says how far, however quiet the cycle has been. Never before its latest activity."""
+        today = london_date(real_now)
+        if self.clock_seconds_per_week and self.clock_cycle_origin and self.clock_real_origin:
+            clock = CycleClock(
+                seconds_per_week=self.clock_seconds_per_week,
+                cycle_origin=self.clock_cycle_origin,
+                real_origin=self.clock_real_origin,
+            )
+            today = london_date(clock.to_cycle(real_now))
+        if self.last_activity is not None:
+            today = max(today, london_date(self.last_activity))
+        return today
 
 
 class PromptRow(_Row):

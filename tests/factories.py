@@ -105,3 +105,8 @@ def check_in(statuses: dict[str, str]) -> dict[str, Any]:
     return {
         "progress": [{"action_id": a, "status": s, "note": f"{a} is {s}"} for a, s in statuses.items()],
     }
+
+
+def date_input(name: str, day: date) -> dict[str, str]:
+    """A date as a person types it into a page's date input: three boxes, NAME-day, NAME-month and NAME-year."""
+    return {f"{name}-day": str(day.day), f"{name}-month": str(day.month), f"{name}-year": str(day.year)}

@@ -51,6 +51,7 @@ class Stack:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
             "CIS_DATA_DIR": str(data_dir),
             "XDG_RUNTIME_DIR": str(data_dir / "run"),
+            "COLUMNS": "80",  # the tables `cis` prints are read at a terminal's usual width
         }
         (data_dir / "run").mkdir(parents=True, exist_ok=True)
 
@@ -226,7 +227,7 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
         time.sleep(0.5)
     for stage, kind, _ in STAGE_FILES[3:]:
         stack.wait_for_stage(cycle_id, stage)
-        stack.cis("submit", cycle_id, kind, str(files[kind]), "--actor", LEAD if kind == "report" else "tester")
+        stack.cis("submit", cycle_id, kind, str(files[kind]), "--as", LEAD if kind == "report" else "tester")
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -236,6 +237,9 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
             break
         time.sleep(0.5)
     assert row["status"] == "completed", row
+    # The table fits a terminal of 80 columns and keeps the cycle id whole.
+    table = stack.cis("status").stdout
+    assert max(len(line) for line in table.splitlines()) <= 80 and cycle_id in table, table
     trail = json.loads(stack.cis("events", cycle_id, "--json").stdout)
     assert trail[0]["type"] == "CycleStarted" and any(e["type"] == "CycleCompleted" for e in trail)
     # What was submitted reads back from the event store, in the shape `cis submit` took.

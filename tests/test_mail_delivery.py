@@ -366,6 +366,8 @@ async def test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escala
     assert prompt_one.name not in text
     html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert f"<li>{never.name}: Onboarding, overdue since" in html
+    assert "Overdue (1)" in text and f"Contact: {never.careers_leader_email}" in text, "grouped, with the contact"
+    assert f"/cycles/{never.cycle_id}" in text, "each school's page"
     escalation = next(r for r in await list_prompts(engine.pool, never.cycle_id) if r.kind == "escalation")
     assert escalation.status == "merged" and escalation.message_id == str(digest["Message-ID"])
 

@@ -91,7 +91,9 @@ async def test_an_expert_cycle_reaches_the_school_as_its_report(
         await lead.sign_in()
         review = f"/cycles/{cycle}/work/review"
         assert "Evidence for" in (await lead.client.get(review)).text, "the findings form shows the school's evidence"
-        day = await lead.post(f"/cycles/{cycle}/review-day", review, {"on": "2027-02-01", "start": "11:00"})
+        day = await lead.post(
+            f"/cycles/{cycle}/review-day", review, {**factories.date_input("on", date(2027, 2, 1)), "start": "11:00"}
+        )
         assert day.status_code == 303
         await clock.on(date(2027, 2, 1), time(12))
         indicator = MODEL.indicator_ids()[0]
@@ -177,7 +179,7 @@ async def test_an_expert_cycle_reaches_the_school_as_its_report(
             "title-0": "Track destinations for three years, with the local college",
             "indicators-0": MODEL.themes[4].indicators[0].id,
             "owner-0": "careers leader",
-            "due-0": "2027-06-30",
+            **factories.date_input("due-0", date(2027, 6, 30)),
             "measure-0": "Destinations known for nine in ten leavers",
             "suggested-1": "priority-0",
             "title-1": "Map careers learning into every subject",
@@ -193,14 +195,21 @@ async def test_an_expert_cycle_reaches_the_school_as_its_report(
         # Re-evaluation: evidence carried forward; a moved level must say what changed; progress shows it all.
         await clock.on(date(2027, 4, 19), time(10))
         re_path = f"/cycles/{cycle}/re-evaluation"
-        re_form = (await school.client.get(re_path)).text
+        leading = MODEL.themes[0]  # the theme of the first indicator
+        theme_path = f"{re_path}/themes/{leading.id}"
+        re_form = (await school.client.get(theme_path)).text
         assert f"Evidence for {indicator}: minutes, survey data" in re_form
-        levels = {f"level-{i}": "2" for i in MODEL.indicator_ids()} | {f"level-{indicator}": "3"}
-        evidence = {f"evidence-{i}": f"Evidence again for {i}" for i in MODEL.indicator_ids()}
-        asked = await school.post(re_path, re_path, levels | evidence | {"action": "submit"})
-        assert asked.status_code == 422 and "moved from 1 to 3: say what changed" in asked.text
-        explained = {f"what_changed-{indicator}": "A strategy agreed with governors"}
-        done = await school.post(re_path, re_path, levels | evidence | explained | {"action": "submit"})
+        for theme in MODEL.themes:  # theme by theme, each saved as it goes
+            ids = [i.id for i in theme.indicators]
+            levels = {f"level-{i}": "3" if i == indicator else "2" for i in ids}
+            evidence = {f"evidence-{i}": f"Evidence again for {i}" for i in ids}
+            path = f"{re_path}/themes/{theme.id}"
+            if theme is leading:
+                asked = await school.post(path, path, levels | evidence | {"action": "continue"})
+                assert asked.status_code == 422 and "moved from 1 to 3: say what changed" in asked.text
+                levels |= {f"what_changed-{indicator}": "A strategy agreed with governors"}
+            assert (await school.post(path, path, levels | evidence | {"action": "continue"})).status_code == 303
+        done = await school.post(re_path, f"{re_path}/check", {"contributors": "careers leader"})
         assert done.status_code == 303
         progress = (await school.client.get(f"/cycles/{cycle}/progress")).text
         assert "1 indicators rose" in progress.replace("1 indicator rose", "1 indicators rose")
@@ -232,10 +241,14 @@ async def test_a_peer_group_member_receives_its_summary_of_findings(
         group = "/groups/test-2027/g1"
 
         async def ready() -> bool:
-            return (await facilitator.client.get(group)).text.count("2027-01-11") == 3
+            return (await facilitator.client.get(group)).text.count("Accepted 11 January 2027") == 3
 
         await eventually(ready, "every member ready")
-        assert (await facilitator.post(f"{group}/schedule", group, {"on": "2027-01-13", "start": "09:30"})).status_code
+        assert (
+            await facilitator.post(
+                f"{group}/schedule", group, {**factories.date_input("on", date(2027, 1, 13)), "start": "09:30"}
+            )
+        ).status_code
         await clock.on(date(2027, 1, 13), time(14))
         form_path = f"{group}/members/{member}/findings"
         form = (await facilitator.client.get(form_path)).text

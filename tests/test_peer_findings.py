@@ -50,7 +50,9 @@ async def test_findings_recorded_after_an_early_meeting_read_back_before_the_rev
         facilitator = Person(app, pool, Principal(role=Role.FACILITATOR, cohort="test-2027", expires_at=LATER))
         await facilitator.sign_in()
         group = "/groups/test-2027/g1"
-        scheduled = await facilitator.post(f"{group}/schedule", group, {"on": "2027-01-13", "start": "09:30"})
+        scheduled = await facilitator.post(
+            f"{group}/schedule", group, {**factories.date_input("on", date(2027, 1, 13)), "start": "09:30"}
+        )
         assert scheduled.status_code == 303
         await clock.on(date(2027, 1, 13), time(14))
         form_path = f"{group}/members/{member}/findings"

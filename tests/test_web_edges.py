@@ -186,7 +186,7 @@ async def test_the_csv_is_safe_to_open_and_cycles_needing_attention_show(
     assert (formula["trust"], formula["careers_hub"]) == ("'@SUM(1+1)", "'+44 hub")
     assert rows[PLAIN]["institution"] == "Academy 100001"
     board = await web.get("/dashboard")
-    assert '<div class="count" id="attention-count"><b>1</b>' in board.text
+    assert '<li id="attention-count"><strong>1</strong>' in board.text
     flagged = await web.get("/dashboard?attention=true")
     assert FORMULA in flagged.text and PLAIN not in flagged.text
     page = await web.get(f"/cycles/{FORMULA}")

@@ -55,12 +55,18 @@ async def test_a_facilitator_signs_in_filters_sorts_and_exports(web: httpx.Async
     page = await web.get("/dashboard")
     assert page.status_code == 200
     assert X.name in page.text and Y.name in page.text and Z.name not in page.text
-    assert 'data-stage="self_evaluation"><b>1</b>' in page.text and 'data-stage="onboarding"><b>1</b>' in page.text
+    assert 'data-stage="self_evaluation"><strong>1</strong>' in page.text
+    assert 'data-stage="onboarding"><strong>1</strong>' in page.text
     overdue = await web.get("/dashboard?overdue=true")
     assert Y.name in overdue.text and X.name not in overdue.text
     export = await web.get("/dashboard.csv?overdue=true")
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert [r["cycle_id"] for r in rows] == [Y.cycle_id] and int(rows[0]["days_overdue"]) >= 1
+    assert X.urn in page.text and "test-2027" in page.text, "URN and cohort columns"
+    northern = await web.get("/dashboard?hub=north")  # X's hub is "Hub North": part of the name is enough
+    assert X.name in northern.text and Y.name not in northern.text
+    late = await web.get("/dashboard?group=overdue")
+    assert Y.name in late.text and X.name not in late.text
     by_name = await web.get("/dashboard?sort=institution&descending=true")
     assert by_name.text.index(Y.name) < by_name.text.index(X.name)
     assert page.headers["x-frame-options"] == "DENY"
@@ -96,7 +102,7 @@ async def test_an_institution_sees_its_own_page_and_a_revoked_link_stops_working
     token = await sign_in(web, pool, "institution X")
     page = await web.get(f"/cycles/{X.cycle_id}")
     assert page.status_code == 200
-    assert "Onboarding" in page.text and "OnboardingCompleted" in page.text and "timeline.ics" in page.text
+    assert "Onboarding" in page.text and "Onboarding completed" in page.text and "timeline.ics" in page.text
     assert (await web.get(f"/cycles/{X.cycle_id}/timeline.ics")).headers["content-type"].startswith("text/calendar")
     await revoke_token(pool, token)
     assert (await web.get(f"/cycles/{X.cycle_id}")).status_code == 401
@@ -106,18 +112,19 @@ async def test_an_institution_sees_its_own_page_and_a_revoked_link_stops_working
 
 async def test_forms_without_a_valid_csrf_token_are_refused(web: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     await sign_in(web, pool, "institution X")
-    form = await web.get(f"/cycles/{X.cycle_id}/self-evaluation")
+    theme = f"/cycles/{X.cycle_id}/self-evaluation/themes/{factories.SCHOOLS_MODEL.themes[0].id}"
+    form = await web.get(theme)
     assert form.status_code == 200 and 'name="csrf"' in form.text
     token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    fields = {"action": "draft", "level-" + factories.SCHOOLS_MODEL.indicator_ids()[0]: "2"}
+    fields = {"action": "later", "level-" + factories.SCHOOLS_MODEL.indicator_ids()[0]: "2"}
     for bad in ({}, {"csrf": "forged"}):
-        refused = await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | bad)
+        refused = await web.post(theme, data=fields | bad)
         assert refused.status_code == 403
-    saved = await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | {"csrf": token})
+    saved = await web.post(theme, data=fields | {"csrf": token})
     assert saved.status_code == 303 and saved.headers["location"].endswith("saved=true")
     # Another session's token is no good either.
     await sign_in(web, pool, "institution X")
-    assert (await web.post(f"/cycles/{X.cycle_id}/self-evaluation", data=fields | {"csrf": token})).status_code == 403
+    assert (await web.post(theme, data=fields | {"csrf": token})).status_code == 403
     upload = await web.post("/admin/roster", data={"cohort": "x"}, files={"roster": ("r.csv", b"urn\n")})
     assert upload.status_code == 404  # not an admin: as if the page did not exist
 

@@ -76,20 +76,31 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     evidence = await lead.client.get(f"/cycles/{X.cycle_id}/submissions/self-evaluation")
     first = factories.SCHOOLS_MODEL.indicator_ids()[0]
     assert evidence.status_code == 200 and f"Evidence for {first}: minutes, survey data" in evidence.text
+    # Between stages the header names the stage to come, never the one just finished.
+    bar = evidence.text.split('id="current-stage"')[1].split("</strong>")[0]
+    assert "Next: Review" in bar and "Self-evaluation" not in bar
     assert (await lead.client.get(f"/cycles/{X.cycle_id}/submissions/report")).status_code == 303
     assert (await lead.client.get(f"/cycles/{X.cycle_id}/submissions/re-evaluation")).status_code == 404
 
     await clock.on(date(2027, 2, 1), time(10))
-    saturday = await lead.post(f"/cycles/{X.cycle_id}/review-day", review, {"on": "2027-02-06", "start": "09:30"})
+    saturday = await lead.post(
+        f"/cycles/{X.cycle_id}/review-day", review, {**factories.date_input("on", date(2027, 2, 6)), "start": "09:30"}
+    )
     assert saturday.status_code == 422 and "not a school day" in saturday.text
-    day = await lead.post(f"/cycles/{X.cycle_id}/review-day", review, {"on": "2027-02-01", "start": "11:00"})
+    day = await lead.post(
+        f"/cycles/{X.cycle_id}/review-day", review, {**factories.date_input("on", date(2027, 2, 1)), "start": "11:00"}
+    )
     assert day.status_code == 303
     await clock.on(date(2027, 2, 1), time(12))
     lines = {"strengths": "", "development_priorities": "Subject links", "recommendations": "Champions"}
     refused = await lead.post(review, review, lines)
-    assert refused.status_code == 422 and '<span class="error">needs at least 1 item(s)</span>' in refused.text
+    assert refused.status_code == 422 and "Enter at least one of the strengths, one per line" in refused.text
+    assert 'href="#strengths"' in refused.text.partition('data-module="govuk-error-summary"')[2], "linked to the field"
     accepted = await lead.post(review, review, lines | {"strengths": "Governor reports\nStudent voice"})
-    assert accepted.status_code == 303
+    assert accepted.status_code == 303 and accepted.headers["location"] == f"/cycles/{X.cycle_id}/submissions/review"
+    confirmed = await lead.client.get(accepted.headers["location"])
+    assert 'id="confirmation"' in confirmed.text and "Review findings recorded" in confirmed.text
+    assert 'id="confirmation"' not in (await lead.client.get(accepted.headers["location"])).text, "shown once"
 
     await clock.on(date(2027, 2, 22), time(10))
     report = f"/cycles/{X.cycle_id}/work/report"
@@ -102,17 +113,27 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     assert more.status_code == 200 and 'id="action-3"' in more.text
     indicator = factories.SCHOOLS_MODEL.indicator_ids()[0]
     action = {"title-0": "Subject champions", "indicators-0": indicator, "owner-0": "careers leader"}
-    missing = await school.post(plan, plan, action | {"rows": "3", "due-0": "2027-06-01", "action": "submit"})
+    missing = await school.post(
+        plan, plan, action | {"rows": "3", **factories.date_input("due-0", date(2027, 6, 1)), "action": "submit"}
+    )
     assert missing.status_code == 422 and 'name="title-0"' in missing.text
-    assert '<span class="error">' in missing.text.split('id="action-1"')[0]  # the error sits in action 1's box
+    assert "Enter how you will know action 1 worked" in missing.text.split('id="action-1"')[0]  # in action 1's box
     done = await school.post(
-        plan, plan, action | {"rows": "3", "due-0": "2027-06-01", "measure-0": "Every department", "action": "submit"}
+        plan,
+        plan,
+        action
+        | {
+            "rows": "3",
+            **factories.date_input("due-0", date(2027, 6, 1)),
+            "measure-0": "Every department",
+            "action": "submit",
+        },
     )
     assert done.status_code == 303
     view = await engine.view(X.cycle_id)
     assert {m.stage for m in view.milestones if m.closed_on} >= {Stage.REVIEW, Stage.REPORT, Stage.ACTION_PLANNING}
     page = await school.client.get(f"/cycles/{X.cycle_id}")
-    assert "Subject champions" in page.text and "Check in on the action plan" in page.text
+    assert "Subject champions" in page.text and "Check in on your action plan" in page.text
     assert f'href="/cycles/{X.cycle_id}/submissions/action-plan"' in page.text
     assert (await school.client.get(plan)).headers["location"] == f"/cycles/{X.cycle_id}/submissions/action-plan"
     token = await issue_token(pool, school.principal)
@@ -136,12 +157,20 @@ async def test_cec_extends_and_withdraws_from_the_cycle_page(
     page = f"/cycles/{Y.cycle_id}"
     nope = await school.client.post(f"{page}/admin/withdraw", data={"reason": "x"})
     assert nope.status_code == 404
-    bad = await cec.post(f"{page}/admin/extend", page, {"stage": "onboarding", "to": "2027-01-01", "reason": "late"})
+    extend = f"{page}/admin/extend"
+    bad = await cec.post(
+        extend, extend, {"stage": "onboarding", **factories.date_input("to", date(2027, 1, 1)), "reason": "late"}
+    )
     assert bad.status_code == 422 and "must be after the current due date" in bad.text
-    extended = await cec.post(f"{page}/admin/extend", page, {"stage": "onboarding", "to": "2027-01-25", "reason": "x"})
-    assert extended.status_code == 303
+    assert 'href="#to-day"' in bad.text, "the error summary links to the date"
+    extended = await cec.post(
+        extend, extend, {"stage": "onboarding", **factories.date_input("to", date(2027, 1, 25)), "reason": "x"}
+    )
+    assert extended.status_code == 303 and extended.headers["location"] == page
+    assert "Deadline extended" in (await cec.client.get(page)).text
     assert (await engine.view(Y.cycle_id)).due == date(2027, 1, 25)
-    withdrawn = await cec.post(f"{page}/admin/withdraw", page, {"reason": "school closing"})
+    withdraw = f"{page}/admin/withdraw"
+    withdrawn = await cec.post(withdraw, withdraw, {"reason": "school closing"})
     assert withdrawn.status_code == 303
     assert (await engine.view(Y.cycle_id)).status is CycleStatus.WITHDRAWN
 
@@ -170,21 +199,27 @@ async def test_the_facilitator_runs_a_peer_group_from_its_page(env: WorkflowEnvi
         await facilitator.sign_in()
 
         async def ready() -> bool:
-            return (await facilitator.client.get(page)).text.count("2027-01-11") == 3
+            return (await facilitator.client.get(page)).text.count("Accepted 11 January 2027") == 3
 
         await eventually(ready, "every member ready on the group page")
-        weekend = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-16", "start": "09:30", "slot": "60"})
+        weekend = await facilitator.post(
+            f"{page}/schedule", page, {**factories.date_input("on", date(2027, 1, 16)), "start": "09:30", "slot": "60"}
+        )
         assert weekend.status_code == 422 and "not a school day" in weekend.text
-        scheduled = await facilitator.post(f"{page}/schedule", page, {"on": "2027-01-13", "start": "09:30"})
+        scheduled = await facilitator.post(
+            f"{page}/schedule", page, {**factories.date_input("on", date(2027, 1, 13)), "start": "09:30"}
+        )
         assert scheduled.status_code == 303
         await clock.on(date(2027, 1, 13), time(14))
         lines = {"cycle_id": members[0].cycle_id, "development_priorities": "Links", "recommendations": "Champions"}
-        empty = await facilitator.post(f"{page}/findings", page, lines | {"strengths": ""})
-        assert empty.status_code == 422 and "needs at least 1 item(s)" in empty.text
-        recorded = await facilitator.post(f"{page}/findings", page, lines | {"strengths": "Governors"})
-        assert recorded.status_code == 303
+        findings = f"{page}/members/{members[0].cycle_id}/findings"
+        assert f'href="{findings}"' in (await facilitator.client.get(page)).text
+        empty = await facilitator.post(f"{page}/findings", findings, lines | {"strengths": ""})
+        assert empty.status_code == 422 and "Enter at least one of the strengths, one per line" in empty.text
+        recorded = await facilitator.post(f"{page}/findings", findings, lines | {"strengths": "Governors"})
+        assert recorded.headers["location"] == f"/cycles/{members[0].cycle_id}/submissions/review"
         shown = await facilitator.client.get(page)
-        assert "recorded" in shown.text.split(f'data-cycle="{members[0].cycle_id}"')[1].split("</tr>")[0]
+        assert "Recorded" in shown.text.split(f'data-cycle="{members[0].cycle_id}"')[1].split("</tr>")[0]
 
         # The same group through the JSON API, for the facilitator and nobody else.
         tokens = {
@@ -228,10 +263,10 @@ async def test_an_institution_onboards_from_its_page(env: WorkflowEnvironment, p
         }
         refused = await school.post(page, page, contacts)
         assert refused.status_code == 422
-        email_error = refused.text.split('name="careers_leader-email"')[1].split("</fieldset>")[0]
-        assert '<span class="error">' in email_error
+        assert "email address in the correct format, like name@school.org.uk" in refused.text
+        assert 'aria-describedby="careers_leader-email-error"' in refused.text
         unread = await school.post(page, page, contacts | {"careers_leader-email": "sam@school.example"})
-        assert unread.status_code == 422 and "read the timeline before confirming onboarding" in unread.text
+        assert unread.status_code == 422 and "Confirm that you have read the whole timeline" in unread.text
         done = await school.post(
             page, page, contacts | {"careers_leader-email": "sam@school.example", "timeline_acknowledged": "yes"}
         )

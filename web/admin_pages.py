@@ -12,6 +12,8 @@ from domain.roster import parse_roster
 from operations.cohorts import launch_cohort
 from operations.spec_builder import SpecContext, launch_problems, specs_from_roster
 from web.csrf import check_csrf, csrf_token
+from web.date_fields import date_from
+from web.form_errors import Field, FormErrors, plain_words
 from web.pages import TEMPLATES, Viewer
 
 
@@ -19,7 +21,14 @@ def admin_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, viewer: Any, status: int = 200, **extra: Any) -> Response:
-        context = {"principal": viewer, "csrf": csrf_token(request), "problems": [], "report": None, **extra}
+        context = {
+            "principal": viewer,
+            "csrf": csrf_token(request),
+            "problems": [],
+            "report": None,
+            "form_errors": FormErrors(),
+            **extra,
+        }
         return TEMPLATES.TemplateResponse(request, "roster.html", context, status_code=status)
 
     @router.get("/admin/roster", response_class=HTMLResponse)
@@ -35,27 +44,44 @@ def admin_router() -> APIRouter:
         form = await request.form()
         check_csrf(request, str(form.get("csrf", "")))
         cohort = str(form.get("cohort", "")).strip()
-        start_text = str(form.get("start", "")).strip()
+        start_text = date_from(form, "start") or ""
         upload = form.get("roster")
         raw = await upload.read() if upload is not None and not isinstance(upload, str) else b""
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return render(request, viewer, 422, problems=["the file is not UTF-8 text: save the roster as CSV UTF-8"])
-        problems: list[str] = []
+        errors = FormErrors()
         try:
             start = date.fromisoformat(start_text) if start_text else None
         except ValueError:
-            problems.append(f"start: {start_text[:40]!r} is not a date (YYYY-MM-DD)")
+            errors.add("start-day", "The start date must be a real date, like 4 1 2027")
             start = None
         settings = request.app.state.settings
         context = SpecContext(settings)
-        problems += [f"{field}: {rule}" for field, rule in launch_problems(context, cohort, start)]
-        parsed = parse_roster(text)
-        problems += [str(p) for p in parsed.problems]
-        if problems:
-            return render(request, viewer, 422, problems=problems, cohort=cohort[:SLUG_MAX])
-        specs = specs_from_roster(context, parsed.rows, cohort, start, request.app.state.time_scale)
+        launch_fields = {
+            "cohort": Field("cohort", "the cohort's id"),
+            "start": Field("start-day", "the start date", "date"),
+        }
+        for field, rule in launch_problems(context, cohort, start):
+            where = launch_fields.get(field, launch_fields["cohort"])
+            errors.add(where.input_id, plain_words(rule, where, left_empty=field == "cohort" and not cohort))
+        problems: list[str] = []
+        rows = []
+        if not raw:
+            errors.add("roster", "Select the roster: a CSV file with one row per school")
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                errors.add("roster", "The roster must be a CSV file saved as CSV UTF-8")
+            else:
+                parsed = parse_roster(text)
+                problems, rows = [str(p) for p in parsed.problems], parsed.rows
+                if problems:
+                    errors.add("roster", f"The roster has {len(problems)} problem(s): fix them and upload it again")
+        if errors:
+            typed = {f"start-{part}": str(form.get(f"start-{part}", ""))[:4] for part in ("day", "month", "year")}
+            return render(
+                request, viewer, 422, problems=problems, cohort=cohort[:SLUG_MAX], start=typed, form_errors=errors
+            )
+        specs = specs_from_roster(context, rows, cohort, start, request.app.state.time_scale)
         report = await launch_cohort(request.app.state.client, specs, settings.task_queue)
         return render(request, viewer, report=report, cohort=cohort)
 

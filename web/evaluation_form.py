@@ -1,7 +1,9 @@
-"""The self-evaluation and re-evaluation form: every indicator with its four levels, evidence notes,
-drafts that colleagues build up over days, then one agreed submission sent to the workflow as an Update.
+"""The self-evaluation and re-evaluation, theme by theme: an overview with progress ("3 of 6 themes done"), a page
+per theme (each indicator a radio group with its four levels, and an evidence note), saved as it goes so colleagues
+can add to it over days, then a check-your-answers page and one agreed submission sent to the workflow.
 
-A refusal comes back as `field: rule`; each is shown next to its indicator, in plain words.
+Refusals, the workflow's and the theme pages' own (the domain's rating rules, checked as each theme is saved), are
+shown in plain words next to their fields and in an error summary that links to them.
 """
 
 import re
@@ -13,64 +15,118 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, may_submit
 from domain.boundary_types import unstorable
-from domain.maturity_model import MaturityModel
-from domain.refusals import Refusal, problems_in
-from domain.submissions import SubmissionKind
+from domain.maturity_model import MaturityModel, Theme
+from domain.refusals import Refusal, parse_as, problems_in
+from domain.submissions import Rating, SubmissionKind
 from operations import cycles
 from operations.cycles import Refused
 from store.drafts import drop_draft, get_draft, save_draft
-from store.read_models import cycle_record, list_ratings
+from store.read_models import CycleStatusRow, cycle_record, list_ratings
+from web.confirmation import confirm
 from web.csrf import check_csrf, csrf_token
+from web.form_errors import Field, FormErrors, plain_words
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.submission_pages import cycle_model_of, read_back
 
 KINDS = {"self-evaluation": "Self-evaluation", "re-evaluation": "Re-evaluation"}
 _RATING_FIELD = re.compile(r"^ratings\[(\d+)\]\.(\w+)$")
+LEVEL_MISSING = "Choose the level that fits best for “{}”"
+EVIDENCE_MISSING = "Enter the evidence that shows your level for “{}”"
 
 
-def form_data(model: MaturityModel, form: dict[str, str]) -> dict[str, Any]:
+def theme_ratings(theme: Theme, form: dict[str, str]) -> list[dict[str, Any]]:
+    """What the theme's page holds: every indicator with a level or a note (or, re-evaluating, what changed)."""
     ratings = []
-    for indicator_id in model.indicator_ids():
-        level = form.get(f"level-{indicator_id}", "").strip()
-        evidence = form.get(f"evidence-{indicator_id}", "").strip()
-        if not level and not evidence:
-            continue
-        rating: dict[str, Any] = {"indicator_id": indicator_id, "evidence": evidence}
-        if level:
-            # Not a level ('abc', '1e9')? The workflow's rules say so next to the indicator, in their words.
-            rating["level"] = int(level) if level.isdigit() and len(level) <= 3 else level
-        what_changed = form.get(f"what_changed-{indicator_id}", "").strip()
+    for indicator in theme.indicators:
+        level = form.get(f"level-{indicator.id}", "").strip()
+        evidence = form.get(f"evidence-{indicator.id}", "").strip()
+        rating: dict[str, Any] = {"indicator_id": indicator.id, "evidence": evidence}
+        if level.isdigit():
+            rating["level"] = int(level)
+        what_changed = form.get(f"what_changed-{indicator.id}", "").strip()
         if what_changed:
             rating["what_changed"] = what_changed
-        ratings.append(rating)
-    contributors = [c.strip() for c in form.get("contributors", "").split(",") if c.strip()]
-    return {"ratings": ratings, "contributors": contributors}
+        if level or evidence or what_changed:
+            ratings.append(rating)
+    return ratings
 
 
-def field_errors(refusal: str, data: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """Per indicator where the refusal names one; the rest for the top of the form."""
-    by_indicator: dict[str, str] = {}
-    general: list[str] = []
+def merged(draft: dict[str, Any], theme: Theme, ratings: list[dict[str, Any]]) -> dict[str, Any]:
+    """The draft with this theme's indicators replaced by what its page now holds."""
+    ours = {i.id for i in theme.indicators}
+    kept = [r for r in draft.get("ratings", []) if r.get("indicator_id") not in ours]
+    return {**draft, "ratings": kept + ratings}
+
+
+def theme_errors(theme: Theme, ratings: list[dict[str, Any]]) -> FormErrors:
+    """The domain's rules for a rating, checked for each indicator of the theme as it is saved."""
+    errors = FormErrors()
+    given = {r["indicator_id"]: r for r in ratings}
+    for indicator in theme.indicators:
+        rating = given.get(indicator.id, {"indicator_id": indicator.id, "evidence": ""})
+        try:
+            parse_as(Rating, rating)
+        except Refusal as refusal:
+            for field, rule in refusal.problems:
+                if field == "level":
+                    errors.add(f"level-{indicator.id}", LEVEL_MISSING.format(indicator.text.rstrip(".")))
+                elif field == "evidence":
+                    message = (
+                        EVIDENCE_MISSING.format(indicator.text.rstrip(".")) if "empty" in rule else f"Evidence: {rule}"
+                    )
+                    errors.add(f"evidence-{indicator.id}", message)
+                else:
+                    errors.add(f"evidence-{indicator.id}", f"{field}: {rule}")
+    return errors
+
+
+def unstorable_errors(ratings: list[dict[str, Any]]) -> FormErrors:
+    """Notes that could not be stored (a NUL, say), each on its box."""
+    errors = FormErrors()
+    for path, rule in unstorable({"ratings": ratings}):
+        match = _RATING_FIELD.match(path)
+        if match and int(match[1]) < len(ratings):
+            box = f"{match[2]}-{ratings[int(match[1])]['indicator_id']}"
+            errors.add(box, plain_words(rule, Field(box, "this note")))
+    return errors
+
+
+def done_themes(model: MaturityModel, data: dict[str, Any]) -> set[str]:
+    """Themes whose every indicator has a level and a note of evidence."""
+    rated = {
+        r["indicator_id"] for r in data.get("ratings", []) if r.get("level") and str(r.get("evidence", "")).strip()
+    }
+    return {t.id for t in model.themes if all(i.id in rated for i in t.indicators)}
+
+
+def refusal_errors(refusal: str, model: MaturityModel, data: dict[str, Any]) -> FormErrors:
+    """The workflow's refusal on the check-your-answers page: each entry links to the indicator's answer."""
+    errors = FormErrors()
+    texts = {i.id: i.text.rstrip(".") for t in model.themes for i in t.indicators}
     for field, rule in problems_in(refusal):
-        piece = f"{field}: {rule}" if field else rule
         match = _RATING_FIELD.match(field)
         if match and int(match[1]) < len(data["ratings"]):
             indicator = data["ratings"][int(match[1])]["indicator_id"]
             if match[2] == "level":
-                by_indicator[indicator] = "Choose the level that fits best."
-            elif match[2] == "evidence" and ("empty" in rule or "required" in rule):
-                by_indicator[indicator] = "Add a note of your evidence: what shows this level."
+                message = LEVEL_MISSING.format(texts.get(indicator, indicator))
             elif match[2] == "evidence":
-                by_indicator[indicator] = f"The evidence note {rule}."
+                message = EVIDENCE_MISSING.format(texts.get(indicator, indicator))
             else:
-                by_indicator[indicator] = rule
+                message = f"{texts.get(indicator, indicator)}: {rule}"
+            errors.add(f"answer-{indicator}", message)
         elif field == "ratings" and "missing" in rule:
             for indicator in rule.split("missing", 1)[1].replace(" ", "").split(","):
-                by_indicator[indicator] = "Choose a level and add a note of your evidence."
-            general.append("Some indicators still need a level and evidence: they are marked below.")
+                errors.add(
+                    f"answer-{indicator}", f"Choose a level and enter evidence for “{texts.get(indicator, indicator)}”"
+                )
+        elif field == "ratings":
+            first = model.themes[0].indicators[0].id
+            errors.add(f"answer-{first}", "Rate every indicator, with its evidence, before you submit")
+        elif field.startswith("contributors"):
+            errors.add("contributors", f"Who contributed: {rule}")
         else:
-            general.append(rule if field in ("self-evaluation", "re-evaluation") else piece)
-    return by_indicator, general
+            errors.add("contributors", rule[:1].upper() + rule[1:])
+    return errors
 
 
 async def unexplained_moves(pool: asyncpg.Pool, cycle_id: str, data: dict[str, Any]) -> dict[str, str]:
@@ -93,88 +149,175 @@ def only_the_institution(viewer: Principal, kind: str) -> None:
 def evaluation_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
-    async def render(
-        request: Request,
-        viewer: Principal,
-        cycle_id: str,
-        kind: str,
-        data: dict[str, Any] | None,
-        errors: dict[str, str] | None = None,
-        general: list[str] | None = None,
-        saved: bool = False,
-        status: int = 200,
-    ) -> Response:
+    async def opened(
+        request: Request, viewer: Principal, cycle_id: str, kind: str
+    ) -> tuple[CycleStatusRow, MaturityModel]:
         row = await visible_cycle(request, viewer, cycle_id)
         only_the_institution(viewer, kind)
-        model = await cycle_model_of(request, row)
-        if data is None:
-            data = await get_draft(request.app.state.pool, cycle_id, kind) or {}
-        values = {r["indicator_id"]: r for r in data.get("ratings", [])}
-        first: dict[str, int] = {}
-        if kind == "re-evaluation":
-            ratings = [r for r in await list_ratings(request.app.state.pool, cycle_id) if r.kind == "self_evaluation"]
-            first = {r.indicator_id: r.level for r in ratings}
-            if not values:  # the first ratings and their evidence carried forward, so only the changes need thought
-                values = {r.indicator_id: {"level": r.level, "evidence": r.evidence} for r in ratings}
-        context = {
+        return row, await cycle_model_of(request, row)
+
+    async def draft_of(pool: asyncpg.Pool, cycle_id: str, kind: str) -> dict[str, Any]:
+        draft = await get_draft(pool, cycle_id, kind)
+        if draft is None and kind == "re-evaluation":
+            # The first ratings and their evidence carried forward, so only the changes need thought.
+            ratings = [r for r in await list_ratings(pool, cycle_id) if r.kind == "self_evaluation"]
+            draft = {
+                "ratings": [{"indicator_id": r.indicator_id, "level": r.level, "evidence": r.evidence} for r in ratings]
+            }
+        return draft or {"ratings": []}
+
+    async def first_levels(pool: asyncpg.Pool, cycle_id: str, kind: str) -> dict[str, int]:
+        if kind != "re-evaluation":
+            return {}
+        return {r.indicator_id: r.level for r in await list_ratings(pool, cycle_id) if r.kind == "self_evaluation"}
+
+    def base(
+        viewer: Principal, row: CycleStatusRow, model: MaturityModel, kind: str, request: Request
+    ) -> dict[str, Any]:
+        return {
             "principal": viewer,
             "row": row,
             "model": model,
             "kind": kind,
             "title": KINDS[kind],
-            "values": values,
-            "contributors": ", ".join(data.get("contributors", [])),
-            "errors": errors or {},
-            "general": general or [],
-            "saved": saved,
-            "first": first,
             "csrf": csrf_token(request),
         }
-        return TEMPLATES.TemplateResponse(request, "evaluation.html", context, status_code=status)
 
-    async def show(request: Request, viewer: Viewer, cycle_id: str, kind: str, saved: bool = False) -> Response:
+    async def overview(request: Request, viewer: Principal, cycle_id: str, kind: str, saved: bool) -> Response:
         await visible_cycle(request, viewer, cycle_id)
         if (await cycle_record(request.app.state.pool, cycle_id)).accepted(SubmissionKind(kind)):
             return read_back(cycle_id, SubmissionKind(kind))
-        return await render(request, viewer, cycle_id, kind, None, saved=saved)
+        row, model = await opened(request, viewer, cycle_id, kind)
+        data = await draft_of(request.app.state.pool, cycle_id, kind)
+        done = done_themes(model, data)
+        context = base(viewer, row, model, kind, request) | {"done": done, "saved": saved}
+        return TEMPLATES.TemplateResponse(request, "evaluation.html", context)
 
-    async def post(request: Request, viewer: Viewer, cycle_id: str, kind: str) -> Response:
+    async def theme_page(
+        request: Request,
+        viewer: Principal,
+        cycle_id: str,
+        kind: str,
+        theme_id: str,
+        values: dict[str, Any] | None = None,
+        errors: FormErrors | None = None,
+        status: int = 200,
+    ) -> Response:
+        row, model = await opened(request, viewer, cycle_id, kind)
+        theme = next((t for t in model.themes if t.id == theme_id), None)
+        if theme is None:
+            raise HTTPException(status_code=404, detail=f"no theme {theme_id}")
+        pool = request.app.state.pool
+        if values is None:
+            values = {r["indicator_id"]: r for r in (await draft_of(pool, cycle_id, kind)).get("ratings", [])}
+        index = [t.id for t in model.themes].index(theme_id)
+        context = base(viewer, row, model, kind, request) | {
+            "theme": theme,
+            "number": index + 1,
+            "values": values,
+            "first": await first_levels(pool, cycle_id, kind),
+            "form_errors": errors or FormErrors(),
+        }
+        return TEMPLATES.TemplateResponse(request, "evaluation_theme.html", context, status_code=status)
+
+    async def save_theme(request: Request, viewer: Principal, cycle_id: str, kind: str, theme_id: str) -> Response:
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
-        row = await visible_cycle(request, viewer, cycle_id)
-        only_the_institution(viewer, kind)
-        data = form_data(await cycle_model_of(request, row), form)
+        _row, model = await opened(request, viewer, cycle_id, kind)
+        theme = next((t for t in model.themes if t.id == theme_id), None)
+        if theme is None:
+            raise HTTPException(status_code=404, detail=f"no theme {theme_id}")
         pool = request.app.state.pool
-        if form.get("action") == "draft":
-            problems = unstorable(data)
-            if problems:
-                errors, general = field_errors(str(Refusal(problems)), data)
-                return await render(request, viewer, cycle_id, kind, data, errors, general, status=422)
-            await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)
+        ratings = theme_ratings(theme, form)
+        unsaveable = unstorable_errors(ratings)
+        if unsaveable:  # nothing is saved that could not be stored: the page says which note, in its words
+            values = {r["indicator_id"]: r for r in ratings}
+            return await theme_page(request, viewer, cycle_id, kind, theme_id, values, unsaveable, status=422)
+        data = merged(await draft_of(pool, cycle_id, kind), theme, ratings)
+        await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)  # saved as it goes, complete or not
+        if form.get("action") == "later":
             return RedirectResponse(f"/cycles/{cycle_id}/{kind}?saved=true", status_code=303)
-        unexplained = await unexplained_moves(pool, cycle_id, data) if kind == "re-evaluation" else {}
-        if unexplained:
-            general = ["Say what changed for every level that moved since the self-evaluation: they are marked below."]
-            return await render(request, viewer, cycle_id, kind, data, unexplained, general, status=422)
+        errors = theme_errors(theme, ratings)
+        if kind == "re-evaluation":
+            for indicator, message in (await unexplained_moves(pool, cycle_id, {"ratings": ratings})).items():
+                errors.add(f"what_changed-{indicator}", message)
+        if errors:
+            values = {r["indicator_id"]: r for r in ratings}
+            return await theme_page(request, viewer, cycle_id, kind, theme_id, values, errors, status=422)
+        done = done_themes(model, data)
+        following = [t.id for t in model.themes if t.id not in done]
+        if following:
+            return RedirectResponse(f"/cycles/{cycle_id}/{kind}/themes/{following[0]}", status_code=303)
+        return RedirectResponse(f"/cycles/{cycle_id}/{kind}/check", status_code=303)
+
+    async def check_page(
+        request: Request,
+        viewer: Principal,
+        cycle_id: str,
+        kind: str,
+        errors: FormErrors | None = None,
+        contributors: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        row, model = await opened(request, viewer, cycle_id, kind)
+        data = await draft_of(request.app.state.pool, cycle_id, kind)
+        context = base(viewer, row, model, kind, request) | {
+            "values": {r["indicator_id"]: r for r in data.get("ratings", [])},
+            "done": done_themes(model, data),
+            "contributors": contributors if contributors is not None else ", ".join(data.get("contributors", [])),
+            "form_errors": errors or FormErrors(),
+        }
+        return TEMPLATES.TemplateResponse(request, "evaluation_check.html", context, status_code=status)
+
+    async def submit(request: Request, viewer: Principal, cycle_id: str, kind: str) -> Response:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        check_csrf(request, form.get("csrf", ""))
+        _row, model = await opened(request, viewer, cycle_id, kind)
+        pool = request.app.state.pool
+        data = await draft_of(pool, cycle_id, kind)
+        data["contributors"] = [c.strip() for c in form.get("contributors", "").split(",") if c.strip()]
+        if unstorable(data["contributors"]):
+            errors = FormErrors()
+            errors.add("contributors", "Who contributed: use letters, digits and punctuation only, on one line")
+            return await check_page(request, viewer, cycle_id, kind, errors, form.get("contributors", "")[:300], 422)
+        await save_draft(pool, cycle_id, kind, data, saved_by=viewer.role.value)
         try:
             await cycles.submit(request.app.state.client, cycle_id, kind, data, actor=viewer.role.value)
         except Refused as refused:
-            errors, general = field_errors(str(refused), data)
-            return await render(request, viewer, cycle_id, kind, data, errors, general, status=422)
+            errors = refusal_errors(str(refused), model, data)
+            return await check_page(request, viewer, cycle_id, kind, errors, form.get("contributors", ""), 422)
         await drop_draft(pool, cycle_id, kind)
-        return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
+        await confirm(request, kind, cycle_id)
+        return read_back(cycle_id, SubmissionKind(kind))
 
-    # One pair of routes per kind, spelled out, so other pages under /cycles/ID/ are not taken for a kind.
+    # The routes of each kind, spelled out, so other pages under /cycles/ID/ are not taken for a kind.
     for kind in KINDS:
 
         async def show_kind(
             request: Request, viewer: Viewer, cycle_id: str, saved: bool = False, kind: str = kind
         ) -> Response:
-            return await show(request, viewer, cycle_id, kind, saved)
+            return await overview(request, viewer, cycle_id, kind, saved)
+
+        async def show_theme(
+            request: Request, viewer: Viewer, cycle_id: str, theme_id: str, kind: str = kind
+        ) -> Response:
+            return await theme_page(request, viewer, cycle_id, kind, theme_id)
+
+        async def post_theme(
+            request: Request, viewer: Viewer, cycle_id: str, theme_id: str, kind: str = kind
+        ) -> Response:
+            return await save_theme(request, viewer, cycle_id, kind, theme_id)
+
+        async def show_check(request: Request, viewer: Viewer, cycle_id: str, kind: str = kind) -> Response:
+            return await check_page(request, viewer, cycle_id, kind)
 
         async def post_kind(request: Request, viewer: Viewer, cycle_id: str, kind: str = kind) -> Response:
-            return await post(request, viewer, cycle_id, kind)
+            return await submit(request, viewer, cycle_id, kind)
 
-        router.add_api_route(f"/cycles/{{cycle_id}}/{kind}", show_kind, methods=["GET"], response_class=HTMLResponse)
-        router.add_api_route(f"/cycles/{{cycle_id}}/{kind}", post_kind, methods=["POST"], response_class=HTMLResponse)
+        path = f"/cycles/{{cycle_id}}/{kind}"
+        router.add_api_route(path, show_kind, methods=["GET"], response_class=HTMLResponse)
+        router.add_api_route(path, post_kind, methods=["POST"], response_class=HTMLResponse)
+        router.add_api_route(f"{path}/themes/{{theme_id}}", show_theme, methods=["GET"], response_class=HTMLResponse)
+        router.add_api_route(f"{path}/themes/{{theme_id}}", post_theme, methods=["POST"], response_class=HTMLResponse)
+        router.add_api_route(f"{path}/check", show_check, methods=["GET"], response_class=HTMLResponse)
     return router

@@ -13,16 +13,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from domain.access import Principal, Role
+from domain.access import Principal, Role, may_submit
 from domain.cycle_record import accepted_kinds
 from domain.cycle_record import cycle_record as cycle_record_from
-from domain.london_time import LONDON
 from domain.momentum import momentum_of
 from domain.refusals import Refusal, parse_as
 from domain.stages import STAGE_ORDER
+from domain.submissions import SubmissionKind
 from operations import cycles
 from operations.cycles import CycleUnavailable, UnknownCycle
 from store.access_tokens import landing_for, principal_for
+from store.cohort_summary import cohort_list
 from store.dashboard import MAX_PAGE, DashboardFilters, dashboard, days_overdue
 from store.read_models import list_actions, list_events, list_prompts, stored_timeline
 from store.sessions import end_session, session_principal, start_session
@@ -32,6 +33,7 @@ from web.csv_cells import safe_cell
 from web.error_pages import SignInRequired
 from web.rate_limit import limiter
 from web.scope import visible_cycle as visible_cycle  # re-exported: the stage pages import it from here
+from web.task_list import cycle_tasks, next_task, stage_now
 from web.templating import TEMPLATES as TEMPLATES  # re-exported: pages elsewhere import it from here
 
 STAGES = [stage.value for stage in STAGE_ORDER]
@@ -52,7 +54,9 @@ CSV_HEADER = [
     "trust",
 ]
 COLUMNS = [
-    ("institution", "Institution"),
+    ("institution", "School"),
+    ("urn", "URN"),
+    ("cohort", "Cohort"),
     ("stage", "Stage"),
     ("due", "Due"),
     ("status", "Status"),
@@ -128,6 +132,7 @@ def pages_router() -> APIRouter:
         return _message(request, "Signed out", "Use the link from your email to sign in again.", 200)
 
     def filters_from(
+        group: Bounded = None,
         cohort: Bounded = None,
         stage: Bounded = None,
         overdue: bool = False,
@@ -152,7 +157,7 @@ def pages_router() -> APIRouter:
         if viewer.role in (Role.INSTITUTION, Role.REVIEWER):
             return RedirectResponse(f"/cycles/{viewer.cycle_id}", status_code=303)
         board = await dashboard(request.app.state.pool, viewer, filters, paged=True)
-        today = datetime.now(LONDON).date()
+        now = datetime.now(UTC)
         query = _query(filters.model_copy(update={"page": 1}))
 
         def sort_query(key: str) -> str:
@@ -169,14 +174,16 @@ def pages_router() -> APIRouter:
             "query": query,
             "sort_query": sort_query,
             "page_query": lambda page: _query(filters.model_copy(update={"page": page})),
-            "overdue_days": lambda row: days_overdue(row, today),
+            "overdue_days": lambda row: days_overdue(row, now),
+            "group_query": lambda group: _query(filters.model_copy(update={"group": group, "page": 1})),
+            "cohorts": await cohort_list(request.app.state.pool) if viewer.role is Role.ADMIN else [],
         }
         return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
 
     @router.get("/dashboard.csv")
     async def dashboard_csv(request: Request, viewer: Viewer, filters: FilterQuery) -> Response:
         board = await dashboard(request.app.state.pool, viewer, filters)
-        today = datetime.now(LONDON).date()
+        now = datetime.now(UTC)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
@@ -189,7 +196,7 @@ def pages_router() -> APIRouter:
                 row.review_type,
                 row.stage or "",
                 row.due_date or "",
-                days_overdue(row, today),
+                days_overdue(row, now),
                 row.status,
                 row.last_activity or "",
                 row.peer_group or "",
@@ -205,6 +212,8 @@ def pages_router() -> APIRouter:
 
     @router.get("/cycles/{cycle_id}", response_class=HTMLResponse)
     async def cycle_page(request: Request, viewer: Viewer, cycle_id: str) -> Response:
+        """The cycle as a task list (the next task first, the whole timeline in full dates); the action plan and
+        the history (emails and events) in tabs of their own."""
         row = await visible_cycle(request, viewer, cycle_id)
         pool = request.app.state.pool
         events = await list_events(pool, cycle_id)
@@ -216,12 +225,20 @@ def pages_router() -> APIRouter:
             # An ended cycle, or one whose workflow cannot answer now: the page shows what the store holds.
             view = None
             stored = await stored_timeline(pool, cycle_id)
+        tasks = cycle_tasks(viewer, row, view) if view else []
+        actions = await list_actions(pool, cycle_id)
+        may_check_in = actions and row.status == "active" and may_submit(viewer, SubmissionKind.CHECK_IN)
         context = {
             "principal": viewer,
             "row": row,
             "view": view,
+            "tasks": tasks,
+            "task_items": [task.item() for task in tasks],
+            "next": next_task(tasks) if row.status == "active" else None,
+            "stage_now": stage_now(row, view),
+            "check_in_href": f"/cycles/{cycle_id}/work/check-in" if may_check_in else None,
             "stage_labels": STAGE_LABELS,
-            "actions": await list_actions(pool, cycle_id),
+            "actions": actions,
             "prompts": await list_prompts(pool, cycle_id),
             "events": [e for e in events if e.type != "PromptIssued"],
             "record": record,

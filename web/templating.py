@@ -4,11 +4,22 @@ the filters that put dates and times the way people read them ("Monday 4 January
 from datetime import date, datetime
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
 from domain.london_time import LONDON
-from web.wording import review_type_name, role_name, stage_name, status_name
+from web.wording import (
+    action_status,
+    event_name,
+    next_stage_name,
+    prompt_name,
+    prompt_status,
+    review_type_name,
+    role_name,
+    stage_name,
+    status_name,
+)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -45,11 +56,19 @@ def clock_time(moment: datetime | None) -> str:
     return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"
 
 
-def date_and_time(moment: datetime | None) -> str:
-    """Monday 4 January 2027 at 10:30am (London time)."""
-    if moment is None:
+def date_and_time(moment: datetime | str | None) -> str:
+    """Monday 4 January 2027 at 10:30am (London time); an ISO text (an event's `at`) is read first."""
+    if moment is None or moment == "":
         return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return f"{long_date(moment)} at {clock_time(moment)}"
+
+
+def take_confirmation(request: Request) -> dict[str, object] | None:
+    """The confirmation an accepted form left for the page it leads to (web/confirmation.py), taken once."""
+    waiting = request.session.pop("confirmation", None) if "session" in request.scope else None
+    return waiting if isinstance(waiting, dict) else None
 
 
 def _environment() -> Environment:
@@ -62,7 +81,16 @@ def _environment() -> Environment:
     env = Environment(loader=loader, autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters.update(long_date=long_date, short_date=short_date, clock_time=clock_time, date_and_time=date_and_time)
     env.globals.update(
-        stage_name=stage_name, status_name=status_name, review_type_name=review_type_name, role_name=role_name
+        stage_name=stage_name,
+        status_name=status_name,
+        review_type_name=review_type_name,
+        role_name=role_name,
+        prompt_name=prompt_name,
+        prompt_status=prompt_status,
+        action_status=action_status,
+        event_name=event_name,
+        next_stage_name=next_stage_name,
+        take_confirmation=take_confirmation,
     )
     return env
 

@@ -1,6 +1,8 @@
 """The words people read for the process's values: stages, statuses, roles and review types as a careers
 leader says them, never the raw enum values the code stores."""
 
+import re
+
 from domain.stages import CycleStatus, ReviewType, Stage
 
 STAGE_NAMES = {
@@ -39,6 +41,15 @@ def stage_name(stage: str | None) -> str:
     return STAGE_NAMES.get(stage or "", "Starting")
 
 
+def next_stage_name(stage: str | None) -> str:
+    """The stage after `stage`, in words ("" after the last)."""
+    try:
+        following = Stage(stage or "").next
+    except ValueError:
+        return ""
+    return stage_name(following.value) if following else ""
+
+
 def status_name(status: str | None) -> str:
     return STATUS_NAMES.get(status or "", (status or "").replace("_", " ").capitalize())
 
@@ -52,3 +63,53 @@ def role_name(role: str | None) -> str:
     if role and "@" in role:
         return role
     return ROLE_NAMES.get(role or "", (role or "").replace("_", " ").capitalize())
+
+
+PROMPT_NAMES = {
+    "timeline": "The whole timeline",
+    "stage_opened": "A stage opened",
+    "reminder": "Reminder",
+    "due_today": "Due today",
+    "overdue": "Overdue notice",
+    "escalation": "Escalation",
+    "deadline_changed": "A deadline moved",
+    "cycle_lapsed": "The cycle lapsed",
+    "check_in_due": "Check-in due",
+    "check_in_missed": "Check-in missed",
+    "action_stalled": "An action stalled",
+    "review_team_needed": "A review team is needed",
+    "meeting_invite": "Meeting invitation",
+    "peer_group_ready": "The peer group is ready",
+    "peer_cut_off_passed": "The peer group's cut-off passed",
+    "delivery_failed": "An email could not be delivered",
+}
+
+PROMPT_STATUSES = {
+    "queued": "Waiting to send",
+    "sending": "Sending",
+    "sent": "Sent",
+    "merged": "Sent in a digest",
+    "suppressed": "Not sent (switched off)",
+    "failed": "Could not be delivered",
+}
+
+ACTION_STATUSES = {"not_started": "Not started", "in_progress": "In progress", "done": "Done", "blocked": "Blocked"}
+
+
+def prompt_name(kind: str) -> str:
+    return PROMPT_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
+def prompt_status(status: str) -> str:
+    return PROMPT_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+def action_status(status: str) -> str:
+    return ACTION_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+def event_name(event_type: str) -> str:
+    """`SelfEvaluationSubmitted` reads "Self-evaluation submitted"."""
+    words = re.sub(r"(?<!^)([A-Z])", r" \1", event_type).lower()
+    words = words.replace("self evaluation", "self-evaluation").replace("re evaluation", "re-evaluation")
+    return words[:1].upper() + words[1:]

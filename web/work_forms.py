@@ -5,7 +5,6 @@ Every form posts to the workflow as an Update; a refusal comes back as `field: r
 to the field it names (or at the top when it names the whole form).
 """
 
-from datetime import date, time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -13,19 +12,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, Role, may_submit
 from domain.cycle_record import CycleRecord
-from domain.refusals import Refusal, parse_as, problems_in
+from domain.refusals import Refusal, parse_as
 from domain.report_document import report_document
 from domain.requests import ExtendRequest, ReassignRequest, ReviewDayRequest, WithdrawRequest
+from domain.stages import STAGE_ORDER
 from domain.submissions import ActionStatus, Report, SubmissionKind
 from operations import cycles
-from operations.cycles import Refused
+from operations.cycles import Refused, UnknownCycle
 from store.drafts import drop_draft, get_draft, save_draft
-from store.read_models import CycleStatusRow, cycle_record, list_actions
+from store.read_models import ActionRow, CycleStatusRow, cycle_record, list_actions
 from web.api import LEAD_ACTS, acting_as, only_the_lead
+from web.confirmation import confirm
 from web.csrf import check_csrf, csrf_token
-from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
+from web.date_fields import date_from
+from web.form_errors import Field, FormErrors, errors_from
+from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.report_rendering import PAGE_LAYOUT, document_context
 from web.submission_pages import cycle_model_of, read_back, untouched_themes
+from web.wording import action_status, stage_name
 
 MAX_ROWS = 40  # rows of the action plan editor: bounded before any work is done
 TEMPLATE = {"review": "findings_form.html", "report": "report_form.html", "action-plan": "action_plan_form.html"}
@@ -38,9 +42,79 @@ WORK = {
 }
 
 
-def refusal_fields(refusal: str) -> dict[str, str]:
-    """`field: rule; field: rule` as a mapping; a rule that names no field is the whole form's."""
-    return {field or "form": rule for field, rule in problems_in(refusal)}
+CONTACT_ROLES = (("careers_leader", "careers leader"), ("senior_leader", "senior leader"), ("governor", "governor"))
+FINDINGS_FIELDS = {
+    "strengths": Field("strengths", "the strengths", "list"),
+    "development_priorities": Field("development_priorities", "the development priorities", "list"),
+    "recommendations": Field("recommendations", "the recommendations", "list"),
+    "resources": Field("resources", "the resources", "list"),
+}
+
+
+def onboarding_fields() -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for role, name in CONTACT_ROLES:
+        fields[f"contacts.{role}"] = Field(f"{role}-name", f"the {name}'s name")
+        fields[f"contacts.{role}.name"] = Field(f"{role}-name", f"the {name}'s name")
+        fields[f"contacts.{role}.email"] = Field(f"{role}-email", f"the {name}'s email address", "email")
+        fields[f"contacts.{role}.role_title"] = Field(f"{role}-title", f"the {name}'s role")
+    fields["timeline_acknowledged"] = Field(
+        "timeline_acknowledged", "confirm that you have read the whole timeline", "confirm"
+    )
+    return fields
+
+
+def action_plan_fields(rows: list[int]) -> dict[str, Field]:
+    """`rows`: the form row of each action sent (empty rows are not sent, so indexes differ)."""
+    fields = {"actions": Field("title-0", "at least one action: what you will do")}
+    for index, row in enumerate(rows):
+        n = row + 1
+        fields |= {
+            f"actions[{index}]": Field(f"title-{row}", f"action {n}"),
+            f"actions[{index}].title": Field(f"title-{row}", f"what action {n} is"),
+            f"actions[{index}].owner_role": Field(f"owner-{row}", f"who owns action {n}"),
+            f"actions[{index}].due": Field(f"due-{row}-day", f"the date action {n} is due by", "date"),
+            f"actions[{index}].success_measure": Field(f"measure-{row}", f"how you will know action {n} worked"),
+            f"actions[{index}].indicator_ids": Field(f"indicators-{row}", f"the indicators action {n} moves", "choice"),
+        }
+    return fields
+
+
+def check_in_fields(action_ids: list[str], titles: dict[str, str]) -> dict[str, Field]:
+    fields: dict[str, Field] = {}
+    for index, action_id in enumerate(action_ids):
+        title = titles.get(action_id, action_id)
+        fields[f"progress[{index}].note"] = Field(f"note-{action_id}", f"a note on how “{title}” is going")
+        fields[f"progress[{index}].status"] = Field(f"status-{action_id}", f"the status of “{title}”", "choice")
+    return fields
+
+
+REPORT_FIELDS = {
+    "body": Field("body", "the report"),
+    "summary_for_staff": Field("summary_for_staff", "the summary for staff who are not careers specialists"),
+    **FINDINGS_FIELDS,
+}
+REVIEW_DAY_FIELDS = {
+    "on": Field("on-day", "the review day", "date"),
+    "start": Field("start", "the start time", "time"),
+}
+ADMIN_FIELDS = {
+    "extend": {
+        "stage": Field("stage", "the stage to extend", "choice"),
+        "to": Field("to-day", "the new due date", "date"),
+        "reason": Field("reason", "the reason for the extension"),
+    },
+    "reassign": {
+        "role": Field("role", "who to reassign", "choice"),
+        "email": Field("email", "the new person's email address", "email"),
+    },
+    "withdraw": {"reason": Field("reason", "the reason the school is withdrawing")},
+}
+ADMIN_TITLES = {
+    "extend": "Extend a deadline",
+    "reassign": "Reassign the facilitator or review lead",
+    "withdraw": "Withdraw the school",
+}
 
 
 def _lines(text: str) -> list[str]:
@@ -62,26 +136,31 @@ def findings_from(form: dict[str, Any]) -> dict[str, Any]:
     return findings
 
 
-def action_plan_data(form: dict[str, Any], rows: int) -> dict[str, Any]:
-    """The actions kept: a suggestion from the report counts only while its box is ticked (accepted, perhaps
-    edited); a blank row of the school's own counts once anything is written in it."""
-    actions = []
+def action_rows(form: dict[str, Any], rows: int) -> list[int]:
+    """The form rows that hold an action: a suggestion from the report counts only while its box is ticked
+    (accepted, perhaps edited); a blank row of the school's own counts once anything is written in it."""
+    kept = []
     for i in range(rows):
-        title = str(form.get(f"title-{i}", "")).strip()
         if f"suggested-{i}" in form and form.get(f"keep-{i}") != "yes":
             continue  # a suggestion dropped
-        if not title and not str(form.get(f"measure-{i}", "")).strip():
-            continue
-        actions.append(
+        if str(form.get(f"title-{i}", "")).strip() or str(form.get(f"measure-{i}", "")).strip():
+            kept.append(i)
+    return kept
+
+
+def action_plan_data(form: dict[str, Any], rows: int) -> dict[str, Any]:
+    return {
+        "actions": [
             {
-                "title": title,
+                "title": str(form.get(f"title-{i}", "")).strip(),
                 "indicator_ids": form.get(f"indicators-{i}", []),
                 "owner_role": str(form.get(f"owner-{i}", "")).strip(),
-                "due": str(form.get(f"due-{i}", "")).strip() or None,
+                "due": date_from(form, f"due-{i}"),
                 "success_measure": str(form.get(f"measure-{i}", "")).strip(),
             }
-        )
-    return {"actions": actions}
+            for i in action_rows(form, rows)
+        ]
+    }
 
 
 def suggested_rows(record: CycleRecord, chosen: str | None) -> dict[str, Any]:
@@ -127,6 +206,38 @@ async def _form(request: Request) -> dict[str, Any]:
     return values
 
 
+def form_fields(kind: str, form: dict[str, Any], actions: list[ActionRow]) -> tuple[dict[str, Field], Field]:
+    """The domain's field paths of a kind's submission, mapped to the inputs of its form; and its first input."""
+    if kind == "onboarding":
+        fields = onboarding_fields()
+        return fields, fields["contacts.careers_leader.name"]
+    if kind == "action-plan":
+        fields = action_plan_fields(action_rows(form, int(form.get("rows", 3))))
+        return fields, fields["actions"]
+    if kind == "check-in":
+        ids = [key.removeprefix("status-") for key in form if key.startswith("status-")]
+        fields = check_in_fields(ids, {a.action_id: a.title for a in actions})
+        # The form is only offered with actions on it; a post without any is refused onto the page's heading.
+        first = Field(f"note-{ids[0]}", "a note") if ids else Field("main-content", "the check-in")
+        return fields, first
+    if kind == "report":
+        return REPORT_FIELDS, REPORT_FIELDS["body"]
+    return findings_fields(form), FINDINGS_FIELDS["strengths"]
+
+
+def findings_fields(form: dict[str, Any]) -> dict[str, Field]:
+    """The findings' lists, and each agreed level sent (in the order the form sent them) with its rationale."""
+    agreed = [key.removeprefix("agreed-") for key, value in form.items() if key.startswith("agreed-") and value]
+    fields = dict(FINDINGS_FIELDS)
+    for index, indicator in enumerate(agreed):
+        fields[f"agreed_levels[{index}].level"] = Field(f"agreed-{indicator}", f"the agreed level for {indicator}")
+        fields[f"agreed_levels[{index}]"] = Field(f"rationale-{indicator}", f"why the level for {indicator} was agreed")
+        fields[f"agreed_levels[{index}].rationale"] = Field(
+            f"rationale-{indicator}", f"why the level for {indicator} was agreed"
+        )
+    return fields
+
+
 def work_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -136,7 +247,7 @@ def work_router() -> APIRouter:
         row: CycleStatusRow,
         kind: str,
         values: dict[str, Any] | None = None,
-        errors: dict[str, str] | None = None,
+        errors: FormErrors | None = None,
         status: int = 200,
     ) -> Response:
         model = await cycle_model_of(request, row)
@@ -151,11 +262,10 @@ def work_router() -> APIRouter:
             "model": model,
             "values": values,
             "rows": min(int(values.get("rows", 3)), MAX_ROWS),
-            "errors": errors or {},
+            "form_errors": errors or FormErrors(),
             "actions": await list_actions(request.app.state.pool, row.cycle_id),
-            "statuses": [s.value for s in ActionStatus],
+            "statuses": [(s.value, action_status(s.value)) for s in ActionStatus],
             "csrf": csrf_token(request),
-            "stage_labels": STAGE_LABELS,
             "record": record,
             "evidence": {r.indicator_id: r for r in record.self_evaluation.ratings} if record.self_evaluation else {},
             "untouched": untouched_themes(model, plan["actions"]),
@@ -222,7 +332,8 @@ def work_router() -> APIRouter:
             try:
                 draft_report = parse_as(Report, data)
             except Refusal as refusal:
-                return await render(request, viewer, row, kind, form, refusal_fields(str(refusal)), status=422)
+                errors = errors_from(str(refusal), REPORT_FIELDS, REPORT_FIELDS["body"], form)
+                return await render(request, viewer, row, kind, form, errors, status=422)
             await save_draft(pool, cycle_id, "report", data, saved_by=viewer.role.value)
             return await preview(request, viewer, row, draft_report)
         actor = acting_as(viewer, row, kind)
@@ -233,9 +344,13 @@ def work_router() -> APIRouter:
             values = (
                 await starting_values(request, row, kind, await cycle_record(pool, cycle_id)) if publishing else form
             )
-            return await render(request, viewer, row, kind, values, refusal_fields(str(refused)), status=422)
+            fields, first = form_fields(kind, values, await list_actions(pool, cycle_id))
+            return await render(
+                request, viewer, row, kind, values, errors_from(str(refused), fields, first, values), 422
+            )
         if kind == "report":
             await drop_draft(pool, cycle_id, "report")
+        await confirm(request, kind, cycle_id)
         if kind == "check-in":
             return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
         return read_back(cycle_id, SubmissionKind(kind))
@@ -258,39 +373,73 @@ def work_router() -> APIRouter:
         row = await visible_cycle(request, viewer, cycle_id)
         allowed(viewer, "review")
         only_the_lead(viewer, row)
+        plan = {
+            "on": date_from(form, "on"),
+            "start": form.get("start") or "09:30",
+            "actor": acting_as(viewer, row, "review"),
+        }
         try:
-            day = ReviewDayRequest(
-                on=date.fromisoformat(str(form.get("on"))),
-                start=time.fromisoformat(str(form.get("start") or "09:30")),
-                actor=acting_as(viewer, row, "review"),
-            )
-            await cycles.schedule_review_day(request.app.state.client, cycle_id, day)
-        except ValueError:
-            return await render(request, viewer, row, "review", form, {"on": "Give a date."}, status=422)
-        except Refused as refused:
-            return await render(request, viewer, row, "review", form, refusal_fields(str(refused)), status=422)
+            await cycles.schedule_review_day(request.app.state.client, cycle_id, parse_as(ReviewDayRequest, plan))
+        except (Refusal, Refused) as refused:
+            errors = errors_from(str(refused), REVIEW_DAY_FIELDS, REVIEW_DAY_FIELDS["on"], form)
+            return await render(request, viewer, row, "review", form, errors, status=422)
+        await confirm(request, "review-day", cycle_id)
         return RedirectResponse(f"/cycles/{cycle_id}/work/review", status_code=303)
+
+    async def admin_form(
+        request: Request,
+        viewer: Principal,
+        row: CycleStatusRow,
+        action: str,
+        values: dict[str, Any] | None = None,
+        errors: FormErrors | None = None,
+        status: int = 200,
+    ) -> Response:
+        context = {
+            "principal": viewer,
+            "row": row,
+            "action": action,
+            "title": ADMIN_TITLES[action],
+            "values": values or {},
+            "form_errors": errors or FormErrors(),
+            "stages": [(stage.value, stage_name(stage.value)) for stage in STAGE_ORDER],
+            "csrf": csrf_token(request),
+        }
+        return TEMPLATES.TemplateResponse(request, "admin_cycle.html", context, status_code=status)
+
+    @router.get("/cycles/{cycle_id}/admin/{action}", response_class=HTMLResponse)
+    async def show_admin(request: Request, viewer: Viewer, cycle_id: str, action: str) -> Response:
+        if viewer.role is not Role.ADMIN or action not in ADMIN_TITLES:
+            raise HTTPException(status_code=404)
+        row = await visible_cycle(request, viewer, cycle_id)
+        return await admin_form(request, viewer, row, action, {"stage": row.stage or ""})
 
     @router.post("/cycles/{cycle_id}/admin/{action}", response_class=HTMLResponse)
     async def administer(request: Request, viewer: Viewer, cycle_id: str, action: str) -> Response:
-        if viewer.role is not Role.ADMIN:
+        if viewer.role is not Role.ADMIN or action not in ADMIN_TITLES:
             raise HTTPException(status_code=404)
         form = await _form(request)
         check_csrf(request, str(form.get("csrf", "")))
-        await visible_cycle(request, viewer, cycle_id)
+        row = await visible_cycle(request, viewer, cycle_id)
         client = request.app.state.client
-        fields = {key: str(form.get(key, "")) for key in ("stage", "to", "reason", "role", "email")}
+        fields = ADMIN_FIELDS[action]
+        typed = {key: str(form.get(key, "")) for key in ("stage", "reason", "role", "email")}
         try:
             if action == "extend":
-                await cycles.extend(client, cycle_id, parse_as(ExtendRequest, {**fields, "actor": "cec"}))
+                change = typed | {"to": date_from(form, "to"), "actor": "cec"}
+                await cycles.extend(client, cycle_id, parse_as(ExtendRequest, change))
             elif action == "withdraw":
-                await cycles.withdraw(client, cycle_id, parse_as(WithdrawRequest, {**fields, "actor": "cec"}))
-            elif action == "reassign":
-                await cycles.reassign(client, cycle_id, parse_as(ReassignRequest, {**fields, "actor": "cec"}))
+                await cycles.withdraw(client, cycle_id, parse_as(WithdrawRequest, typed | {"actor": "cec"}))
             else:
-                raise HTTPException(status_code=404)
+                await cycles.reassign(client, cycle_id, parse_as(ReassignRequest, typed | {"actor": "cec"}))
         except (Refusal, Refused) as refused:
-            raise HTTPException(status_code=422, detail=str(refused)) from None
+            errors = errors_from(str(refused), fields, next(iter(fields.values())), form)
+            return await admin_form(request, viewer, row, action, form, errors, status=422)
+        except UnknownCycle:
+            errors = FormErrors()
+            errors.add(next(iter(fields.values())).input_id, "This cycle is no longer running, so it cannot be changed")
+            return await admin_form(request, viewer, row, action, form, errors, status=409)
+        await confirm(request, action, cycle_id)
         return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
 
     return router

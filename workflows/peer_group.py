@@ -279,6 +279,8 @@ class PeerGroupWorkflow:
             )
             for s in slots
         ]
+        # One invitation for the facilitator, who attends every member's part (the members' own come from them).
+        events += self._prompts(PromptKind.MEETING_INVITE, f"meeting:{slots[0].meeting_starts.isoformat()}")
         await self._log.record(events, actor=request.actor, causation="schedule")
         for slot in slots:
             await self._tell(slot.cycle_id, MEETING_ARRANGED, slot)

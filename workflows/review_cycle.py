@@ -408,6 +408,7 @@ class ReviewCycleWorkflow:
             trust=spec.trust,
             peer_group=spec.peer_group,
             review_lead_email=spec.review_lead_email,
+            clock=self._clock,
         )
 
     def _submission_events(self, kind: SubmissionKind, submission: BaseModel, actor: str) -> list[DomainEvent]:
