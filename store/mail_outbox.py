@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from domain.cycle_spec import cycle_workflow_id
 from domain.events import MilestoneRecord
-from domain.peer_group import PEER_GROUP_PREFIX
+from domain.peer_group import PEER_GROUP_PREFIX, peer_group_workflow_id
 from store.event_rows import EVENT_COLUMNS, stored_event
 
 DONE = ("sent", "merged", "suppressed", "failed")
@@ -200,10 +200,19 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
 
 
 async def peer_group_of(pool: asyncpg.Pool, mailbox_subject: str) -> tuple[str, str] | None:
-    """The cohort and group whose mailbox this is (a peer group's own prompts), from its members' rows."""
-    row = await pool.fetchrow(
-        "SELECT cohort, peer_group FROM cycle_status WHERE peer_group IS NOT NULL "
-        "AND 'peergroup-' || cohort || '-' || peer_group = $1 LIMIT 1",
+    """The cohort and group whose mailbox this is (a peer group's own prompts), from its members' rows. The id is
+    matched through peer_group_workflow_id, never rebuilt in SQL: its separator is the domain's to choose."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT cohort, peer_group FROM cycle_status WHERE peer_group IS NOT NULL "
+        "AND starts_with($1, $2 || cohort)",
         mailbox_subject,
+        PEER_GROUP_PREFIX,
     )
-    return (row["cohort"], row["peer_group"]) if row else None
+    return next(
+        (
+            (r["cohort"], r["peer_group"])
+            for r in rows
+            if peer_group_workflow_id(r["cohort"], r["peer_group"]) == mailbox_subject
+        ),
+        None,
+    )
