@@ -186,7 +186,11 @@ def extend_schedule(
             milestones.append(milestone_for(milestone.stage, opens, due, policy, calendar))
         else:
             milestones.append(milestone)
-    closing = calendar.next_school_day(schedule.closing_date + shift)
+    # As when the schedule was built: the cycle closes a school day after the last stage is due, at the earliest.
+    closing = max(
+        calendar.next_school_day(schedule.closing_date + shift),
+        calendar.add_school_days(milestones[-1].due, 1),
+    )
     return Schedule(
         start_date=schedule.start_date,
         milestones=tuple(milestones),

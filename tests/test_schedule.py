@@ -80,6 +80,17 @@ def test_an_extension_moves_later_milestones_and_the_closing_date() -> None:
     assert extended.closing_date >= schedule.closing_date + timedelta(days=14)
 
 
+def test_an_extension_never_closes_the_cycle_before_its_last_stage_is_due() -> None:
+    # Pushed into the Christmas holiday, the later stages' dates move further than the closing date did:
+    # the re-evaluation fell due on 23 Feb 2027, a day after the cycle lapsed.
+    schedule = build_schedule(date(2026, 9, 3), POLICY, CALENDAR)
+    for days in (2, 36):
+        due = schedule.milestone(Stage.ONBOARDING).due
+        schedule = extend_schedule(schedule, Stage.ONBOARDING, due + timedelta(days=days), POLICY, CALENDAR)
+    assert schedule.milestone(Stage.RE_EVALUATION).due == date(2027, 2, 23)
+    assert schedule.closing_date == date(2027, 2, 24)
+
+
 def test_a_scaled_clock_keeps_london_times_right_across_the_clock_change() -> None:
     origin = at_london(date(2027, 3, 1), time(8))
     real_origin = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
