@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from domain.london_time import in_london
 from domain.mail import OPTIONAL_NUDGES, Outgoing, optout_token, task_path
-from domain.peer_group import PEER_GROUP_PREFIX
+from domain.peer_group_ids import PEER_GROUP_PREFIX
 from domain.prompts import PromptKind
 from domain.report_document import ReportDocument
 from domain.stages import Stage

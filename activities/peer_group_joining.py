@@ -9,7 +9,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from domain.peer_group import JoinRequest
+from domain.peer_group_messages import JoinRequest
 
 JOIN_PEER_GROUP = "join_peer_group"
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.runtime import connected, print_json, read_json_file, run
-from domain.peer_group import Destination
+from domain.peer_group_rules import Destination
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
 from operations import peer_groups
 

@@ -12,7 +12,7 @@ from demo.cohort import DEMO_GROUP, FACILITATOR, REVIEW_LEAD, DemoInstitution, P
 from demo.sample_submissions import sample_submission
 from domain.cycle_rules import STAGE_SUBMISSION
 from domain.cycle_spec import cycle_id_for, follow_up_workflow_id
-from domain.peer_group import GroupPhase
+from domain.peer_group_rules import GroupPhase
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, Receipt, ReviewDayRequest, ScheduleMeetingRequest
 from domain.school_calendar import SchoolCalendar
 from domain.stages import CycleStatus, ReviewType, Stage

@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from domain.cycle_spec import CycleSpec
 from domain.london_time import at_london
-from domain.peer_group import PeerGroupSpec
+from domain.peer_group_spec import PeerGroupSpec
 from operations.cycles import start_cycle
 from operations.peer_groups import group_specs, start_group
 

@@ -7,7 +7,9 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.cycle_spec import CycleSpec
-from domain.peer_group import PeerGroupSpec, PeerGroupView, PeerMember, peer_group_workflow_id
+from domain.peer_group_ids import peer_group_workflow_id
+from domain.peer_group_spec import PeerGroupSpec, PeerMember
+from domain.peer_group_view import PeerGroupView
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, Receipt, ScheduleMeetingRequest
 from domain.schedule import build_schedule
 from domain.stages import ReviewType, Stage

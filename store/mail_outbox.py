@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from domain.cycle_spec import cycle_workflow_id
 from domain.events import MilestoneRecord
-from domain.peer_group import PEER_GROUP_PREFIX, peer_group_workflow_id
+from domain.peer_group_ids import PEER_GROUP_PREFIX, peer_group_workflow_id
 from store.event_rows import EVENT_COLUMNS, stored_event
 
 DONE = ("sent", "merged", "suppressed", "failed")

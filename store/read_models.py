@@ -13,7 +13,7 @@ from domain.cycle_record import cycle_record as record_from
 from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id, is_cycle_id
 from domain.events import MilestoneRecord, StoredEvent
 from domain.london_time import london_date
-from domain.peer_group import PEER_GROUP_PREFIX
+from domain.peer_group_ids import PEER_GROUP_PREFIX
 from store.event_rows import EVENT_COLUMNS, stored_event
 
 # A cycle's streams are named after its workflows: `cycle-{cycle_id}` and `followup-{cycle_id}`.

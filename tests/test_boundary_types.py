@@ -17,7 +17,7 @@ from domain.boundary_types import (
     storable_line,
 )
 from domain.cycle_spec import cycle_id_for
-from domain.peer_group import peer_group_workflow_id
+from domain.peer_group_ids import peer_group_workflow_id
 from domain.refusals import Refusal, parse_as
 from domain.roster import ROSTER_COLUMNS, parse_roster
 from tests import factories

@@ -10,7 +10,8 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
-from domain.peer_group import GroupPhase, peer_group_workflow_id
+from domain.peer_group_ids import peer_group_workflow_id
+from domain.peer_group_rules import GroupPhase
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest, WithdrawRequest
 from domain.stages import CycleStatus, ReviewType, Stage
 from operations import cycles, peer_groups

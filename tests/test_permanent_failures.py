@@ -22,7 +22,7 @@ from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
 from domain.events import AppendRequest, CycleWithdrawn, EventMetadata, NewEvent, PromptIssued
 from domain.london_time import LONDON, at_london
 from domain.mail import MailboxInput, mailbox_workflow_id
-from domain.peer_group import peer_group_workflow_id
+from domain.peer_group_ids import peer_group_workflow_id
 from domain.prompts import PromptKind
 from domain.requests import ReassignRequest, WithdrawRequest
 from domain.schedule import build_schedule

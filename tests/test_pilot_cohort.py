@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from content.model_catalog import default_model
 from domain.cycle_clock import SECONDS_PER_WEEK
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
-from domain.peer_group import peer_group_workflow_id
+from domain.peer_group_ids import peer_group_workflow_id
 from domain.requests import GroupFindingsRequest, ReviewDayRequest, ReviewTeamRequest, ScheduleMeetingRequest
 from domain.roster import ROSTER_COLUMNS, parse_roster
 from domain.stages import ModelVariant, Phase, ReviewType

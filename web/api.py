@@ -20,7 +20,7 @@ from domain.boundary_types import JsonObject, storable_line
 from domain.cycle_record import SubmittedWork
 from domain.cycle_rules import same_person
 from domain.cycle_spec import is_cycle_id
-from domain.peer_group import PeerGroupView
+from domain.peer_group_view import PeerGroupView
 from domain.requests import (
     ExtendRequest,
     GroupFindingsRequest,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal
-from domain.peer_group import MemberView, PeerGroupView
+from domain.peer_group_view import MemberView, PeerGroupView
 from domain.refusals import Refusal, parse_as
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
 from operations import peer_groups

@@ -24,26 +24,11 @@ from domain.events import (
     PeerMemberReady,
 )
 from domain.london_time import at_london, london_date
-from domain.peer_group import (
-    Destination,
-    GroupExit,
-    GroupFacts,
-    GroupPhase,
-    Joiner,
-    JoinRequest,
-    MemberLeft,
-    MemberReady,
-    MemberSlot,
-    MemberView,
-    PeerFindings,
-    PeerGroupSpec,
-    PeerGroupView,
-    PeerMember,
-    check_findings,
-    check_meeting,
-    check_move,
-    meeting_slots,
-)
+from domain.meeting_slots import MemberSlot, meeting_slots
+from domain.peer_group_messages import GroupExit, Joiner, JoinRequest, MemberLeft, MemberReady, PeerFindings
+from domain.peer_group_rules import Destination, GroupFacts, GroupPhase, check_findings, check_meeting, check_move
+from domain.peer_group_spec import PeerGroupSpec, PeerMember
+from domain.peer_group_view import MemberView, PeerGroupView
 from domain.prompts import PromptKind, prompt_events
 from domain.recipients import Directory
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, Receipt, ScheduleMeetingRequest

@@ -60,15 +60,10 @@ from domain.events import (
 from domain.follow_up import check_in_dates
 from domain.london_time import at_london, london_date
 from domain.maturity_model import MaturityModel
-from domain.peer_group import (
-    Destination,
-    GroupExit,
-    MemberLeft,
-    MemberReady,
-    MemberSlot,
-    PeerFindings,
-    peer_group_workflow_id,
-)
+from domain.meeting_slots import MemberSlot
+from domain.peer_group_ids import peer_group_workflow_id
+from domain.peer_group_messages import GroupExit, MemberLeft, MemberReady, PeerFindings
+from domain.peer_group_rules import Destination
 from domain.prompts import PromptKind, prompt_events
 from domain.recipients import Directory
 from domain.requests import (

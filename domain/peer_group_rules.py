@@ -1,21 +1,20 @@
-"""A facilitated peer group: its members, its meeting, and the rules a facilitator's action must obey.
+"""The rules a facilitator's action on a peer group must obey.
 
 The group meets once, when every member's self-evaluation is accepted or, failing that,
 once the cut-off has passed and the facilitator has moved the members who are not ready
 to a later group or to an expert review. Each member gets about an hour of the meeting.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.boundary_types import MAX_EXTENSION_WEEKS, MAX_THEMES, CycleId, Day, Label, RawLine, ShortText, Slug
-from domain.cycle_clock import CycleClock
+from domain.boundary_types import MAX_EXTENSION_WEEKS, MAX_THEMES, CycleId, Day, RawLine, ShortText, Slug
 from domain.cycle_rules import check_review_findings
-from domain.london_time import at_london
 from domain.maturity_model import MaturityModel
+from domain.peer_group_spec import PeerMember
 from domain.refusals import Refusal, parse_as
 from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
@@ -26,67 +25,9 @@ SLOT_MINUTES_MIN = 45
 SLOT_MINUTES_MAX = 90
 
 
-PEER_GROUP_PREFIX = "peergroup-"
-# Neither a cohort nor a group id can hold a dot (domain/boundary_types.py), so the id splits one way only.
-_SEPARATOR = "."
-
-
-def peer_group_workflow_id(cohort: str, group: str) -> str:
-    """One group per id per cohort, so launching a roster twice starts each group once."""
-    return f"{PEER_GROUP_PREFIX}{cohort}{_SEPARATOR}{group}"
-
-
-class PeerMember(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    cycle_id: str
-    urn: str
-    name: str
-    model_variant: ModelVariant
-    careers_leader_email: EmailStr | None = None
-
-
-class PeerGroupSpec(BaseModel):
-    """Everything a group is started with; the clock is the cohort's, so the group and its members agree on the date."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cohort: Slug
-    group: Slug
-    facilitator_email: EmailStr
-    careers_hub: Label | None = Field(default=None, description="The Careers Hub the group belongs to")
-    members: list[PeerMember] = Field(description="The members at launch; later groups also gain members on the way")
-    cut_off: date = Field(description="After this day the meeting may go ahead without members who are not ready")
-    models: dict[ModelVariant, MaturityModel] = Field(description="The model each member variant is reviewed against")
-    calendar: SchoolCalendar
-    policy: SchedulePolicy = SchedulePolicy()
-    clock: CycleClock = CycleClock()
-    cec_email: EmailStr | None = None
-    deliver_mail: bool = True
-
-    @property
-    def workflow_id(self) -> str:
-        return peer_group_workflow_id(self.cohort, self.group)
-
-
 class Destination(StrEnum):
     LATER_GROUP = "later_group"
     EXPERT_REVIEW = "expert_review"
-
-
-class MemberSlot(BaseModel):
-    """A member's part of the group meeting: the whole meeting, and the hour that is about them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cycle_id: str
-    group: str
-    meeting_starts: datetime
-    meeting_ends: datetime
-    slot_starts: datetime
-    slot_ends: datetime
-    themes_in_scope: list[str]
-    facilitator_email: str
 
 
 class MeetingPlan(BaseModel):
@@ -180,7 +121,7 @@ def check_meeting(facts: GroupFacts, raw: Any) -> MeetingPlan:
         why = facts.school_calendar.closure_on(plan.on) or "a weekend"
         problems.append(("on", f"{plan.on.isoformat()} is not a school day ({why})"))
     first, last = facts.policy.working_hours
-    ends = _plus_minutes(plan.start, plan.slot_minutes * len(facts.members))
+    ends = plus_minutes(plan.start, plan.slot_minutes * len(facts.members))
     if plan.start < first or ends is None or ends > last:
         problems.append(
             (
@@ -235,119 +176,6 @@ def check_findings(facts: GroupFacts, cycle_id: str, data: Any) -> ReviewFinding
     return findings
 
 
-def meeting_slots(plan: MeetingPlan, members: list[PeerMember], group: str, facilitator_email: str) -> list[MemberSlot]:
-    """Members in the order they joined, an equal slot each, back to back."""
-    starts = at_london(plan.on, plan.start)
-    length = timedelta(minutes=plan.slot_minutes)
-    ends = _after(starts, length * len(members))
-    return [
-        MemberSlot(
-            cycle_id=m.cycle_id,
-            group=group,
-            meeting_starts=starts,
-            meeting_ends=ends,
-            slot_starts=_after(starts, length * n),
-            slot_ends=_after(starts, length * (n + 1)),
-            themes_in_scope=list(plan.themes_in_scope),
-            facilitator_email=facilitator_email,
-        )
-        for n, m in enumerate(members)
-    ]
-
-
-def _after(moment: datetime, delta: timedelta) -> datetime:
-    # In UTC, then back: a London wall-clock sum would be an hour out across a clock change.
-    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
-
-
-def _plus_minutes(start: time, minutes: int) -> time | None:
+def plus_minutes(start: time, minutes: int) -> time | None:
     total = start.hour * 60 + start.minute + minutes
     return None if total > 24 * 60 - 1 else time(total // 60, total % 60)
-
-
-# ----- messages between a group and its member cycles -------------------------------------------
-
-
-class MemberReady(BaseModel):
-    """A member cycle tells its group that its self-evaluation was accepted."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cycle_id: str
-    on: date
-
-
-class MemberLeft(BaseModel):
-    """A member cycle tells its group it ended (withdrawn or lapsed) before its findings came."""
-
-    model_config = ConfigDict(frozen=True)
-
-    cycle_id: str
-    reason: str
-
-
-class Joiner(BaseModel):
-    """A member moved here from another group."""
-
-    model_config = ConfigDict(frozen=True)
-
-    member: PeerMember
-    from_group: str
-    ready_on: date | None = None
-
-
-class GroupExit(BaseModel):
-    """The group tells a member cycle it was moved out: to a later group or to expert review."""
-
-    model_config = ConfigDict(frozen=True)
-
-    group: str
-    to: Destination
-    later_group: str | None
-    reason: str
-    actor: str
-
-
-class PeerFindings(BaseModel):
-    """The facilitator's findings for one member, handed to its cycle."""
-
-    model_config = ConfigDict(frozen=True)
-
-    group: str
-    findings: ReviewFindings
-    actor: str
-
-
-class JoinRequest(BaseModel):
-    """For the activity that adds a member to a later group, starting that group if it does not exist yet."""
-
-    model_config = ConfigDict(frozen=True)
-
-    spec: PeerGroupSpec
-    joiner: Joiner
-
-
-class MemberView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    cycle_id: str
-    name: str
-    ready_on: date | None
-    slot_starts: datetime | None
-    findings_recorded: bool
-
-
-class PeerGroupView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    cohort: str
-    group: str
-    facilitator_email: str
-    phase: GroupPhase
-    cut_off: date
-    today: date
-    meeting_starts: datetime | None
-    meeting_ends: datetime | None
-    themes_in_scope: list[str]
-    members: list[MemberView]
-    departed: dict[str, str] = Field(description="Members who left or were moved out, and why")
