@@ -9,8 +9,15 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.cycle_clock import CycleClock
+from domain.events import AgreedAction
+from domain.recipients import Directory
+from domain.refusals import Refusal, parse_as
+from domain.requests import SubmitRequest
+from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
-from domain.submissions import ActionProgress, ActionStatus
+from domain.stages import ReviewType
+from domain.submissions import ActionProgress, ActionStatus, CheckIn, SubmissionKind, without_notes
 
 
 class FollowUpPolicy(BaseModel):
@@ -89,3 +96,64 @@ def assess_round(
         open_at_start=len(open_actions),
         newly_stalled=stalled,
     )
+
+
+class FollowUpInput(BaseModel):
+    """Carried from run to run across continue-as-new: everything a round needs to know."""
+
+    cycle_id: str
+    review_type: ReviewType
+    actions: list[AgreedAction]
+    start_date: date
+    policy: FollowUpPolicy
+    calendar: SchoolCalendar
+    schedule_policy: SchedulePolicy
+    clock: CycleClock
+    directory: Directory
+    deliver_mail: bool = True
+    round: int = 1
+    stream_version: int = 0
+    statuses: dict[str, ActionStatus] = Field(default_factory=dict)
+    rounds_without_progress: dict[str, int] = Field(default_factory=dict)
+    stopped_reason: str | None = None
+
+
+def check_check_in(
+    request: SubmitRequest,
+    *,
+    round_: int,
+    dates: list[date],
+    policy: FollowUpPolicy,
+    statuses: dict[str, ActionStatus],
+    stopped: str | None,
+    submitted: bool,
+    today: date,
+) -> CheckIn:
+    """One round's check-in: in its window, once, reporting every open action of the plan once."""
+    if request.kind != SubmissionKind.CHECK_IN.value:
+        raise Refusal.one("kind", f"the follow-up takes check-ins only, not {request.kind!r}")
+    if stopped is not None:
+        raise Refusal.one("cycle", f"follow-up has stopped ({stopped})")
+    if submitted:
+        raise Refusal.one("check-in", f"round {round_} was already recorded; the next one opens later")
+    day = dates[round_ - 1]
+    opens = day - timedelta(days=policy.window_opens_days_before)
+    if today < opens:
+        raise Refusal.one("check-in", f"round {round_} is due on {day.isoformat()} and opens on {opens.isoformat()}")
+    check_in = parse_as(CheckIn, without_notes(request.data))
+    problems: list[tuple[str, str]] = []
+    reported: set[str] = set()
+    for i, item in enumerate(check_in.progress):
+        if item.action_id not in statuses:
+            problems.append((f"progress[{i}].action_id", f"{item.action_id!r} is not an action of this plan"))
+        elif statuses[item.action_id] is ActionStatus.DONE:
+            problems.append((f"progress[{i}].action_id", f"{item.action_id!r} is already done"))
+        elif item.action_id in reported:
+            problems.append((f"progress[{i}].action_id", f"{item.action_id!r} appears more than once"))
+        reported.add(item.action_id)
+    missing = [a for a, s in statuses.items() if s is not ActionStatus.DONE and a not in reported]
+    if missing:
+        problems.append(("progress", f"report every open action; missing {', '.join(missing)}"))
+    if problems:
+        raise Refusal(problems)
+    return check_in

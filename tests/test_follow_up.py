@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.cycle_clock import CycleClock
 from domain.cycle_spec import follow_up_workflow_id
 from domain.events import AgreedAction
-from domain.follow_up import FollowUpPolicy, check_in_dates
+from domain.follow_up import FollowUpInput, FollowUpPolicy, check_in_dates
 from domain.london_time import at_london
 from domain.recipients import Directory
 from domain.schedule import SchedulePolicy
@@ -21,7 +21,7 @@ from operations.cycles import Refused
 from store.read_models import list_actions, list_events, list_prompts
 from tests import factories
 from tests.engine import Engine, running_worker, save_history
-from workflows.follow_up import FollowUpInput, FollowUpOutcome, FollowUpWorkflow
+from workflows.follow_up import FollowUpOutcome, FollowUpWorkflow
 
 START = date(2027, 3, 15)
 # A round records a handful of events and timers; a history that grew with the number of rounds would show here.

@@ -6,14 +6,12 @@ however long the follow-up lasts. It outlives the cycle that started it.
 
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
-from domain.cycle_clock import CycleClock
+from domain.decisions import Decision, Record
 from domain.events import (
     ActionStalled,
-    AgreedAction,
     CheckInMissed,
     CheckInRecorded,
     DomainEvent,
@@ -22,39 +20,16 @@ from domain.events import (
     FollowUpStarted,
     MomentumRecorded,
 )
-from domain.follow_up import FollowUpPolicy, assess_round, check_in_dates
+from domain.follow_up import FollowUpInput, assess_round, check_check_in, check_in_dates
 from domain.london_time import at_london, london_date
 from domain.prompts import PromptKind, prompt_events, recipients_for
 from domain.recipients import Directory
-from domain.refusals import Refusal, parse_as
 from domain.requests import Receipt, SubmitRequest
-from domain.schedule import SchedulePolicy
-from domain.school_calendar import SchoolCalendar
-from domain.stages import ReviewType
-from domain.submissions import ActionProgress, ActionStatus, CheckIn, SubmissionKind, without_notes
+from domain.submissions import ActionProgress, ActionStatus
 from workflows.cycle_time import cycle_now, sleep_until
+from workflows.decided_update import decided_update
 from workflows.event_log import EventLog
 from workflows.mail_posting import MailPoster
-
-
-class FollowUpInput(BaseModel):
-    """Carried from run to run across continue-as-new: everything a round needs to know."""
-
-    cycle_id: str
-    review_type: ReviewType
-    actions: list[AgreedAction]
-    start_date: date
-    policy: FollowUpPolicy
-    calendar: SchoolCalendar
-    schedule_policy: SchedulePolicy
-    clock: CycleClock
-    directory: Directory
-    deliver_mail: bool = True
-    round: int = 1
-    stream_version: int = 0
-    statuses: dict[str, ActionStatus] = Field(default_factory=dict)
-    rounds_without_progress: dict[str, int] = Field(default_factory=dict)
-    stopped_reason: str | None = None
 
 
 class FollowUpOutcome(BaseModel):
@@ -206,30 +181,39 @@ class FollowUpWorkflow:
 
     # ----- updates, signals, queries -----------------------------------------------------------------
 
-    @workflow.update
-    async def check_in(self, request: SubmitRequest) -> Receipt:
-        try:
-            check_in = self._check(request)
-        except Refusal as refusal:
-            raise ApplicationError(str(refusal), type="Refusal", non_retryable=True) from None
-        self._progress = check_in.progress
-        event = CheckInRecorded(
-            cycle_id=self._state.cycle_id,
-            at=self._now(),
-            round=self._state.round,
-            progress=check_in.progress,
-            actor=request.actor,
+    @decided_update
+    def check_in(self, request: SubmitRequest) -> Decision[None, None]:
+        state, now = self._state, self._now()
+        check_in = check_check_in(
+            request,
+            round_=state.round,
+            dates=self._dates,
+            policy=state.policy,
+            statuses=self._statuses,
+            stopped=self._stopped,
+            submitted=self._progress is not None,
+            today=london_date(now),
         )
-        await self._log.record([event], actor=request.actor, causation=f"check-in:r{self._state.round}")
-        return Receipt(
-            cycle_id=self._state.cycle_id,
-            message=f"check-in {self._state.round} of {len(self._dates)} recorded",
-            on=london_date(self._now()),
+        event = CheckInRecorded(
+            cycle_id=state.cycle_id, at=now, round=state.round, progress=check_in.progress, actor=request.actor
+        )
+        return Decision(
+            steps=(Record((event,), causation=f"check-in:r{state.round}", actor=request.actor),),
+            receipt=Receipt(
+                cycle_id=state.cycle_id,
+                message=f"check-in {state.round} of {len(self._dates)} recorded",
+                on=london_date(now),
+            ),
         )
 
-    @check_in.validator
-    def _validate_check_in(self, request: SubmitRequest) -> None:
-        self._check(request)
+    async def carry_out(self, decision: Decision[None, None]) -> Receipt | None:
+        for event in decision.events:
+            if isinstance(event, CheckInRecorded):
+                self._progress = event.progress
+        for step in decision.steps:
+            if isinstance(step, Record):
+                await self._log.record(list(step.events), actor=step.actor, causation=step.causation)
+        return decision.receipt
 
     @workflow.signal
     def stop(self, reason: str) -> None:
@@ -253,37 +237,6 @@ class FollowUpWorkflow:
         )
 
     # ----- helpers -----------------------------------------------------------------------------------
-
-    def _check(self, request: SubmitRequest) -> CheckIn:
-        if request.kind != SubmissionKind.CHECK_IN.value:
-            raise Refusal.one("kind", f"the follow-up takes check-ins only, not {request.kind!r}")
-        if self._stopped is not None:
-            raise Refusal.one("cycle", f"follow-up has stopped ({self._stopped})")
-        if self._progress is not None:
-            raise Refusal.one("check-in", f"round {self._state.round} was already recorded; the next one opens later")
-        day = self._dates[self._state.round - 1]
-        opens = day - timedelta(days=self._state.policy.window_opens_days_before)
-        if london_date(self._now()) < opens:
-            raise Refusal.one(
-                "check-in", f"round {self._state.round} is due on {day.isoformat()} and opens on {opens.isoformat()}"
-            )
-        check_in = parse_as(CheckIn, without_notes(request.data))
-        problems: list[tuple[str, str]] = []
-        reported: set[str] = set()
-        for i, item in enumerate(check_in.progress):
-            if item.action_id not in self._statuses:
-                problems.append((f"progress[{i}].action_id", f"{item.action_id!r} is not an action of this plan"))
-            elif self._statuses[item.action_id] is ActionStatus.DONE:
-                problems.append((f"progress[{i}].action_id", f"{item.action_id!r} is already done"))
-            elif item.action_id in reported:
-                problems.append((f"progress[{i}].action_id", f"{item.action_id!r} appears more than once"))
-            reported.add(item.action_id)
-        missing = [a for a, s in self._statuses.items() if s is not ActionStatus.DONE and a not in reported]
-        if missing:
-            problems.append(("progress", f"report every open action; missing {', '.join(missing)}"))
-        if problems:
-            raise Refusal(problems)
-        return check_in
 
     def _prompts(self, kind: PromptKind, when: datetime, due: date | None, key: str) -> list[DomainEvent]:
         return list(
