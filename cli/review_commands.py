@@ -4,8 +4,10 @@ from datetime import date, time
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from cli.runtime import connected, fail, run
+from domain.refusals import refusal_from
 from domain.requests import ReviewDayRequest, ReviewTeamRequest
 from operations import cycles
 
@@ -38,9 +40,17 @@ def day(
 ) -> None:
     """Schedule (or move) the review day; the institution and the lead get an invitation."""
     try:
-        request = ReviewDayRequest(on=date.fromisoformat(on), start=time.fromisoformat(start), actor=actor)
-    except ValueError as error:
-        fail(f"--on/--start: {error}")
+        when = date.fromisoformat(on)
+    except ValueError:
+        fail(f"--on: {on[:40]!r} is not a date (use YYYY-MM-DD)", 2)
+    try:
+        at = time.fromisoformat(start)
+    except ValueError:
+        fail(f"--start: {start[:40]!r} is not a time (use HH:MM)", 2)
+    try:
+        request = ReviewDayRequest(on=when, start=at, actor=actor)
+    except ValidationError as error:
+        fail(f"refused: {refusal_from(error)}", 2)
 
     async def body() -> None:
         async with connected(need_database=False) as conn:

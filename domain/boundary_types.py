@@ -126,6 +126,10 @@ MAX_JSON_DEPTH: Final = 10
 MAX_JSON_ITEMS: Final = 20_000
 
 
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
 def shallow(data: dict[str, Any]) -> dict[str, Any]:
     """Raw JSON a workflow's validator will parse: nested no deeper, and holding no more, than any real
     submission does. Deeper JSON cannot even be decoded again on the worker's side."""
@@ -134,9 +138,14 @@ def shallow(data: dict[str, Any]) -> dict[str, Any]:
     for depth in range(MAX_JSON_DEPTH + 1):
         below: list[Any] = []
         for value in level:
-            children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-            below.extend(c for c in children if isinstance(c, dict | list))
-            seen += len(value) if isinstance(value, dict | list) else 0
+            children = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            for child in children:
+                if isinstance(child, dict | list):
+                    below.append(child)
+                elif isinstance(child, str) and _has_surrogate(child):
+                    # Not text at all: it could not even be sent on to the workflow that would refuse it.
+                    raise ValueError(f"holds {child[:40]!r}, which is not valid Unicode text")
+            seen += len(value)
         if seen > MAX_JSON_ITEMS:
             raise ValueError(f"holds more than {MAX_JSON_ITEMS} values")
         if not below:

@@ -86,7 +86,7 @@ def refusal_from_errors(errors: Sequence[Any], prefix: str = "", skip: int = 0) 
     `skip`: leading parts of each location to leave out (a framework's 'body', 'query')."""
     problems = []
     for e in errors:
-        loc = tuple(e["loc"])[skip:]
+        loc = tuple(e["loc"])[skip:] or tuple(e["loc"])[:skip]  # the whole body is 'body
         if e["type"] == "value_error":
             field, _ = _named(e)
             if field is not None and (not loc or loc[-1] != field):

@@ -14,6 +14,7 @@ from operations.spec_builder import SpecContext, launch_problems, specs_from_ros
 from web.csrf import check_csrf, csrf_token
 from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, plain_words
+from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer
 
 
@@ -41,7 +42,7 @@ def admin_router() -> APIRouter:
     async def upload_roster(request: Request, viewer: Viewer) -> Response:
         if viewer.role is not Role.ADMIN:
             raise HTTPException(status_code=404)
-        form = await request.form()
+        form = await read_form(request)
         check_csrf(request, str(form.get("csrf", "")))
         cohort = str(form.get("cohort", "")).strip()
         start_text = date_from(form, "start") or ""

@@ -71,6 +71,10 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
         # ('body', 'reason') -> reason; ('query', 'page') -> page: the field as the person typed it.
+        unreadable = [e for e in error.errors() if e["type"] == "json_invalid"]
+        if unreadable:
+            why = (unreadable[0].get("ctx") or {}).get("error", "")
+            return error_response(request.url.path, 422, f"body: is not valid JSON ({why})")
         return error_response(request.url.path, 422, str(refusal_from_errors(error.errors(), skip=1)))
 
     @app.exception_handler(CycleUnavailable)

@@ -25,6 +25,7 @@ from store.read_models import CycleStatusRow, cycle_record, list_ratings
 from web.confirmation import confirm
 from web.csrf import check_csrf, csrf_token
 from web.form_errors import Field, FormErrors, plain_words
+from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.submission_pages import cycle_model_of, read_back
 
@@ -221,7 +222,7 @@ def evaluation_router() -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "evaluation_theme.html", context, status_code=status)
 
     async def save_theme(request: Request, viewer: Principal, cycle_id: str, kind: str, theme_id: str) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = {k: v for k, v in (await read_form(request)).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
         _row, model = await opened(request, viewer, cycle_id, kind)
         theme = next((t for t in model.themes if t.id == theme_id), None)
@@ -270,7 +271,7 @@ def evaluation_router() -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "evaluation_check.html", context, status_code=status)
 
     async def submit(request: Request, viewer: Principal, cycle_id: str, kind: str) -> Response:
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = {k: v for k, v in (await read_form(request)).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
         _row, model = await opened(request, viewer, cycle_id, kind)
         pool = request.app.state.pool

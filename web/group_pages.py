@@ -20,6 +20,7 @@ from web.confirmation import Confirmation, flash
 from web.csrf import check_csrf, csrf_token
 from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, errors_from
+from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.scope import visible_group
 from web.submission_pages import cycle_model_of
@@ -140,7 +141,7 @@ def group_router() -> APIRouter:
     @router.post("/groups/{cohort}/{group}/{action}", response_class=HTMLResponse)
     async def act(request: Request, viewer: Viewer, cohort: str, group: str, action: str) -> Response:
         row, view = await group_for(request, viewer, cohort, group)
-        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        form = {k: v for k, v in (await read_form(request)).items() if isinstance(v, str)}
         check_csrf(request, form.get("csrf", ""))
         client = request.app.state.client
         actor = group_actor(viewer, row)

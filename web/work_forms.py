@@ -26,6 +26,7 @@ from web.confirmation import confirm
 from web.csrf import check_csrf, csrf_token
 from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, errors_from
+from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.report_rendering import PAGE_LAYOUT, document_context
 from web.submission_pages import cycle_model_of, read_back, untouched_themes
@@ -196,7 +197,7 @@ def form_rows(values: dict[str, Any], default: int = 3) -> int:
 
 
 async def _form(request: Request) -> dict[str, Any]:
-    raw = await request.form()
+    raw = await read_form(request)
     values: dict[str, Any] = {}
     for key in raw:
         items = [v for v in raw.getlist(key) if isinstance(v, str)]
