@@ -25,7 +25,7 @@ from domain.cycle_rules import (
 from domain.cycle_spec import follow_up_workflow_id
 from domain.cycle_state import AlarmSounded, CycleNote, CycleState, FindingsHeld, FollowUpBegun, evolve_all
 from domain.decisions import Decision, Record, Signal
-from domain.evaluation import indicator_changes, theme_changes, theme_levels
+from domain.evaluation import findings_recorded, indicator_changes, theme_changes, theme_levels
 from domain.events import (
     ActionPlanAgreed,
     AgreedAction,
@@ -45,7 +45,6 @@ from domain.events import (
     ReportPublished,
     ReviewArrangementChanged,
     ReviewDayScheduled,
-    ReviewFindingsRecorded,
     ReviewMeetingArranged,
     ReviewTeamAssigned,
     SelfEvaluationSubmitted,
@@ -360,9 +359,7 @@ def _accept_held_findings(state: CycleState, now: datetime) -> CycleDecision:
     delivered = state.held_findings
     assert delivered is not None, "next_step accepts held findings only when there are some"
     events = (
-        ReviewFindingsRecorded(
-            cycle_id=state.cycle_id, at=now, actor=delivered.actor, **delivered.findings.model_dump()
-        ),
+        findings_recorded(state.cycle_id, now, delivered.actor, delivered.findings, state.spec.model),
         _closed(state, Stage.REVIEW, now),
     )
     return Decision(steps=(Record(events, causation=f"findings:{delivered.group}", actor=delivered.actor),))
@@ -426,7 +423,7 @@ def _submitted(state: CycleState, submission: BaseModel, actor: str, now: dateti
             actor=actor,
         )
     if isinstance(submission, ReviewFindings):
-        return ReviewFindingsRecorded(cycle_id=cid, at=now, actor=actor, **submission.model_dump(mode="python"))
+        return findings_recorded(cid, now, actor, submission, model)
     if isinstance(submission, Report):
         return ReportPublished(cycle_id=cid, at=now, actor=actor, **submission.model_dump(mode="python"))
     if isinstance(submission, ActionPlan):

@@ -1,10 +1,12 @@
-"""Ratings against the maturity model: best-fit theme levels and the change between two evaluations."""
+"""Ratings against the maturity model: best-fit theme levels, the levels agreed at review, and the change
+between two evaluations."""
 
+from datetime import datetime
 from statistics import median_low
 
-from domain.events import LevelChange
+from domain.events import LevelChange, ReviewFindingsRecorded
 from domain.maturity_model import MaturityModel
-from domain.submissions import Evaluation, Rating, ThemeLevel
+from domain.submissions import AgreedLevel, Evaluation, Rating, ReviewFindings, ThemeLevel
 
 
 def theme_levels(evaluation: Evaluation, model: MaturityModel) -> list[ThemeLevel]:
@@ -19,6 +21,31 @@ def theme_levels(evaluation: Evaluation, model: MaturityModel) -> list[ThemeLeve
             rated = [by_indicator[i.id] for i in theme.indicators if i.id in by_indicator]
             levels.append(ThemeLevel(theme_id=theme.id, level=median_low(rated) if rated else 1))
     return levels
+
+
+def agreed_theme_levels(agreed: list[AgreedLevel], model: MaturityModel) -> list[ThemeLevel]:
+    """The level agreed at review for each theme it agreed indicators of: the lower median of those indicators
+    (an indicator agreed twice counts once, at its last level). A theme the review left alone has none."""
+    by_indicator = {a.indicator_id: a.level for a in agreed}
+    levels = []
+    for theme in model.themes:
+        rated = [by_indicator[i.id] for i in theme.indicators if i.id in by_indicator]
+        if rated:
+            levels.append(ThemeLevel(theme_id=theme.id, level=median_low(rated)))
+    return levels
+
+
+def findings_recorded(
+    cycle_id: str, at: datetime, actor: str, findings: ReviewFindings, model: MaturityModel
+) -> ReviewFindingsRecorded:
+    """The event for findings accepted from an expert review or a peer group meeting alike."""
+    return ReviewFindingsRecorded(
+        cycle_id=cycle_id,
+        at=at,
+        actor=actor,
+        agreed_theme_levels=agreed_theme_levels(findings.agreed_levels, model),
+        **findings.model_dump(mode="python"),
+    )
 
 
 def indicator_changes(before: list[Rating], after: list[Rating]) -> list[LevelChange]:

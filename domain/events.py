@@ -124,6 +124,9 @@ class ReviewFindingsRecorded(_Event):
     resources: list[str]
     themes_in_scope: list[str]
     actor: str
+    agreed_theme_levels: list[ThemeLevel] = Field(
+        default_factory=list, description="Per theme with agreed indicators, the lower median of their levels"
+    )
 
 
 class ReportPublished(_Event):

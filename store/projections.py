@@ -11,17 +11,19 @@ from domain.events import DomainEvent, StoredEvent, parse_event
 from store import (
     actions_projection,
     cycle_status_projection,
+    insight_projection,
     peer_groups_projection,
     prompts_projection,
     ratings_projection,
 )
 from store.database import PgConnection
 
-# cycle_status comes after actions: it counts the stalled actions that the actions projection has just marked.
+# cycle_status and insight come after actions: they count the actions that the actions projection has just marked.
 PROJECTORS = (
     prompts_projection,
     actions_projection,
     ratings_projection,
+    insight_projection,
     cycle_status_projection,
     peer_groups_projection,
 )

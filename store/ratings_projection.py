@@ -17,7 +17,7 @@ async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
             await _replace(conn, event.cycle_id, "re_evaluation", ratings, event.theme_levels)
         case ReviewFindingsRecorded():
             ratings = [(a.indicator_id, a.level, a.rationale) for a in event.agreed_levels]
-            await _replace(conn, event.cycle_id, "review", ratings, [])
+            await _replace(conn, event.cycle_id, "review", ratings, event.agreed_theme_levels)
 
 
 async def _replace(

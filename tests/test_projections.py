@@ -34,6 +34,7 @@ from domain.events import (
     PromptIssued,
     ReEvaluationSubmitted,
     ReportPublished,
+    ReviewArrangementChanged,
     ReviewFindingsRecorded,
     SelfEvaluationSubmitted,
     StageClosed,
@@ -42,7 +43,16 @@ from domain.events import (
     StoredEvent,
 )
 from domain.stages import ContactRole, Phase, ReviewType, Stage
-from domain.submissions import ActionProgress, ActionStatus, AgreedLevel, Contact, Contacts, Rating, ThemeLevel
+from domain.submissions import (
+    ActionProgress,
+    ActionStatus,
+    AgreedLevel,
+    Contact,
+    Contacts,
+    DevelopmentPriority,
+    Rating,
+    ThemeLevel,
+)
 from store.checkpoints import advance_checkpoint, claim_checkpoint, read_checkpoint
 from store.event_store import EventStore
 from store.projections import KNOWN_EVENT_TYPES, PROJECTION_TABLES, project
@@ -75,6 +85,11 @@ PRIMARY_KEYS = {
     "ratings": "cycle_id, kind, indicator_id",
     "theme_ratings": "cycle_id, kind, theme_id",
     "peer_groups": "workflow_id",
+    "insight_cycles": "cycle_id",
+    "insight_theme_levels": "cycle_id, theme_id",
+    "priorities": "cycle_id, position",
+    "stage_timeliness": "cycle_id, stage",
+    "follow_up_rounds": "cycle_id, round",
     "projection_checkpoints": "name",
 }
 
@@ -252,6 +267,7 @@ def cycle_a() -> list[tuple[str, DomainEvent]]:
                 resources=["Gatsby toolkit"],
                 themes_in_scope=[],
                 actor="reviewer",
+                agreed_theme_levels=[ThemeLevel(theme_id="T1", level=2)],
             ),
         ),
         (
@@ -263,7 +279,10 @@ def cycle_a() -> list[tuple[str, DomainEvent]]:
                 body="Full report",
                 summary_for_staff="Short summary",
                 strengths=["Clear strategy"],
-                development_priorities=["Employer encounters"],
+                development_priorities=[
+                    DevelopmentPriority(text="Employer encounters for every year group", indicator_ids=["G5.1"]),
+                    DevelopmentPriority.model_validate("Governor link"),
+                ],
                 recommendations=["Plan encounters by year group"],
                 resources=[],
                 actor="reviewer",
@@ -441,7 +460,19 @@ async def cycles(pool: asyncpg.Pool) -> asyncpg.Pool:
 def test_every_domain_event_type_is_known_to_the_projections() -> None:
     union = get_args(get_args(DomainEvent)[0])
     assert {cls.model_fields["type"].default for cls in union} == KNOWN_EVENT_TYPES
-    assert set(PROJECTION_TABLES) == {"cycle_status", "prompts", "actions", "ratings", "theme_ratings", "peer_groups"}
+    assert set(PROJECTION_TABLES) == {
+        "cycle_status",
+        "prompts",
+        "actions",
+        "ratings",
+        "theme_ratings",
+        "peer_groups",
+        "insight_cycles",
+        "insight_theme_levels",
+        "priorities",
+        "stage_timeliness",
+        "follow_up_rounds",
+    }
 
 
 async def test_cycle_status_follows_each_cycle(cycles: asyncpg.Pool) -> None:
@@ -628,6 +659,7 @@ async def test_ratings_keep_the_latest_submission_of_each_kind(cycles: asyncpg.P
     ]
     assert await list_theme_ratings(cycles, A) == [
         ThemeRatingRow(cycle_id=A, kind="re_evaluation", theme_id="T1", level=3),
+        ThemeRatingRow(cycle_id=A, kind="review", theme_id="T1", level=2),
         ThemeRatingRow(cycle_id=A, kind="self_evaluation", theme_id="T1", level=2),
     ]
 
@@ -642,7 +674,60 @@ async def test_ratings_keep_the_latest_submission_of_each_kind(cycles: asyncpg.P
     await append_all(cycles, [(f"cycle-{A}", resubmitted)])
     self_evaluation = [r for r in await list_ratings(cycles, A) if r.kind == "self_evaluation"]
     assert [(r.indicator_id, r.level) for r in self_evaluation] == [("G1.1", 4)]
-    assert [t.kind for t in await list_theme_ratings(cycles, A)] == ["re_evaluation"]
+    assert [t.kind for t in await list_theme_ratings(cycles, A)] == ["re_evaluation", "review"]
+    levels = await cycles.fetch("SELECT * FROM insight_theme_levels WHERE cycle_id = $1", A)
+    assert [dict(r) for r in levels] == [
+        {"cycle_id": A, "theme_id": "T1", "self_level": None, "agreed_level": 2, "re_level": 3}
+    ]
+
+
+async def test_insight_read_models_follow_each_cycle(cycles: asyncpg.Pool) -> None:
+    """The cycles with the facts insight filters on, theme levels side by side, the report's priorities over the
+    review's, each stage's timeliness, and the follow-up's rounds: done, moving (not done) and stalled after each."""
+    cycles_ = await cycles.fetch("SELECT cycle_id, cohort, phase, review_type, careers_hub FROM insight_cycles")
+    assert sorted(tuple(r.values()) for r in cycles_) == [
+        (A, "hub-north", "secondary", "expert", None),
+        (C, "hub-south", "secondary", "expert", None),
+        (B, "hub-north", "college", "peer", None),
+    ]
+    moved = ReviewArrangementChanged(
+        cycle_id=B,
+        at=at(date(2026, 10, 1)),
+        review_type=ReviewType.EXPERT,
+        peer_group=None,
+        previous_peer_group="g1",
+        reason="not ready for the group meeting",
+        actor="facilitator",
+    )
+    await append_all(cycles, [(f"cycle-{B}", moved)])
+    assert await cycles.fetchval("SELECT review_type FROM insight_cycles WHERE cycle_id = $1", B) == "expert"
+    levels = await cycles.fetch("SELECT * FROM insight_theme_levels ORDER BY cycle_id, theme_id")
+    assert [tuple(r.values()) for r in levels] == [(A, "T1", 2, 2, 3)]
+    priorities = await cycles.fetch("SELECT * FROM priorities ORDER BY cycle_id, position")
+    assert [tuple(r.values()) for r in priorities] == [
+        (A, 0, "report", "Employer encounters for every year group", ["G5.1"]),
+        (A, 1, "report", "Governor link", []),
+    ]
+    stages = await cycles.fetch(
+        "SELECT cycle_id, stage, due, overdue, closed_on, on_time FROM stage_timeliness ORDER BY cycle_id, due"
+    )
+    assert [tuple(r.values()) for r in stages] == [
+        (A, "onboarding", date(2026, 9, 18), False, date(2026, 9, 10), True),
+        # Overdue, then extended: due moves and it is not overdue any more; it then closed on time.
+        (A, "self_evaluation", date(2026, 10, 16), False, date(2026, 10, 15), True),
+        (A, "review", date(2026, 11, 6), False, None, None),
+        (A, "action_planning", date(2026, 12, 4), False, None, None),
+        (A, "re_evaluation", date(2027, 1, 15), False, None, None),
+        (C, "onboarding", date(2026, 9, 18), False, None, None),
+        (B, "onboarding", date(2026, 9, 18), True, None, None),
+    ]
+    rounds = await cycles.fetch("SELECT * FROM follow_up_rounds ORDER BY cycle_id, round")
+    assert [tuple(r.values()) for r in rounds] == [
+        # Round 1: A1 moved; A2 and A3 stalled. Round 2: A1 done (it moved, and counts as done), A3 moved and is no
+        # longer stalled, A2 still stalled.
+        (A, 1, 3, 0, 1, 2, False),
+        (A, 2, 3, 1, 1, 1, False),
+    ]
 
 
 async def test_the_audit_trail_merges_a_cycles_two_streams_by_position(cycles: asyncpg.Pool) -> None:
