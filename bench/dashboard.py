@@ -12,7 +12,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._timing import summary, timed
 from content.calendar_catalog import default_calendar
 from domain.access import Principal, Role
 from domain.events import (
@@ -46,7 +46,6 @@ from store.read_models import CycleStatusRow
 from web.app import create_app
 from workflows.event_log import event_id
 
-ROUNDS = 30
 START = date(2027, 1, 4)
 
 
@@ -92,22 +91,6 @@ def cycle_events(n: int, milestones: list[MilestoneRecord], closing: date) -> li
         events.append(StageOverdue(cycle_id=cycle_id, at=at + timedelta(days=29), stage=stage, due=START))
     metadata = EventMetadata(actor="bench", workflow_id=stream, correlation_id=cycle_id)
     return [NewEvent(event_id=event_id(stream, i + 1), event=e, metadata=metadata) for i, e in enumerate(events)]
-
-
-async def timed(call: Callable[[], Awaitable[object]]) -> list[float]:
-    await call()  # warm up
-    samples = []
-    for _ in range(ROUNDS):
-        started = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def summary(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[max(0, round(len(ordered) * 0.95) - 1)]
-    return f"p50 {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms"
 
 
 async def main(count: int) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charts.palette import GRID, INK, MUTED, text_on
-from charts.svg import document, fit, rect, text, text_width
+from charts.svg import MISSING, document, fit, rect, text, text_width
 
 LABEL_WIDTH = 200
 PLOT_WIDTH = 440
@@ -12,7 +12,6 @@ NOTE_WIDTH = 170
 ROW_HEIGHT = 26
 BAR_HEIGHT = 18
 LEGEND_HEIGHT = 30
-WITHHELD = "withheld: fewer than 5 institutions"
 
 
 @dataclass(frozen=True)
@@ -24,14 +23,14 @@ class Category:
 @dataclass(frozen=True)
 class StackedBar:
     label: str
-    values: Sequence[int] | None  # one per category; None when the figures are withheld
+    values: Sequence[int] | None  # one per category; None: nothing to show (the note says why)
     note: str = ""
 
 
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float | None  # None when withheld
+    value: float | None  # None: nothing to show (the caption says why)
     caption: str = ""
 
 
@@ -69,7 +68,7 @@ def stacked_bars(
         y = LEGEND_HEIGHT + r * ROW_HEIGHT
         body.append(_row_label(y, bar.label))
         if bar.values is None:
-            body.append(text(LABEL_WIDTH, y + 13, WITHHELD, size=12, fill=MUTED))
+            body.append(text(LABEL_WIDTH, y + 13, bar.note or MISSING, size=12, fill=MUTED))
             continue
         total = sum(bar.values)
         scale = PLOT_WIDTH / (total if as_shares and total else largest)
@@ -100,7 +99,7 @@ def bar_chart(*, title: str, bars: Sequence[Bar], maximum: float, desc: str, fil
         y = 4 + r * ROW_HEIGHT
         body.append(_row_label(y, bar.label))
         if bar.value is None:
-            body.append(text(LABEL_WIDTH, y + 13, WITHHELD, size=12, fill=MUTED))
+            body.append(text(LABEL_WIDTH, y + 13, bar.caption or MISSING, size=12, fill=MUTED))
             continue
         width = max(0.0, min(bar.value, maximum)) * scale
         body.append(rect(LABEL_WIDTH, y, PLOT_WIDTH, BAR_HEIGHT, "#ffffff", GRID))

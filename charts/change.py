@@ -5,20 +5,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charts.palette import GRID, INK, MUTED, NEGATIVE, PAPER, POSITIVE
-from charts.svg import circle, document, fit, line, text
+from charts.svg import MISSING, circle, document, fit, line, text
 
 LABEL_WIDTH = 200
 PLOT_WIDTH = 400
 NOTE_WIDTH = 210
 ROW_HEIGHT = 28
 AXIS_HEIGHT = 34
-WITHHELD = "withheld: fewer than 5 institutions"
 
 
 @dataclass(frozen=True)
 class Change:
     label: str
-    mean: float | None  # None when withheld
+    mean: float | None  # None: nothing to show (the caption says why)
     spread: float | None = None
     caption: str = ""
 
@@ -58,7 +57,7 @@ def change_chart(
         y = AXIS_HEIGHT + r * ROW_HEIGHT + ROW_HEIGHT / 2
         body.append(text(0, y + 4, fit(item.label, LABEL_WIDTH - 10, 12), size=12, full=item.label))
         if item.mean is None:
-            body.append(text(LABEL_WIDTH + PLOT_WIDTH + 8, y + 4, WITHHELD, size=12, fill=MUTED))
+            body.append(text(LABEL_WIDTH + PLOT_WIDTH + 8, y + 4, item.caption or MISSING, size=12, fill=MUTED))
             continue
         if item.spread:
             left, right = x_of(item.mean - item.spread), x_of(item.mean + item.spread)

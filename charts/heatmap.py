@@ -58,7 +58,7 @@ def level_heatmap(
     width = max(LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1), legend_width)
     height = top + ROW_HEIGHT * max(len(rows), 1) + 4
     for c, lines in enumerate(headers):
-        x = LABEL_WIDTH + c * CELL_WIDTH + CELL_WIDTH / 2
+        x = LABEL_WIDTH + c * CELL_WIDTH + CELL_WIDTH // 2
         for n, header in enumerate(lines):
             body.append(text(x, LEGEND_HEIGHT + HEADER_LINE * (n + 1), header, size=11, anchor="middle", bold=True))
     if not rows:
@@ -74,7 +74,7 @@ def level_heatmap(
             else:
                 fill, mark, colour = EMPTY, NO_LEVEL, MUTED
             body.append(rect(x + 1, y + 1, CELL_WIDTH - 2, ROW_HEIGHT - 2, fill, GRID))
-            body.append(text(x + CELL_WIDTH / 2, y + 15, mark, size=12, anchor="middle", fill=colour, bold=True))
+            body.append(text(x + CELL_WIDTH // 2, y + 15, mark, size=12, anchor="middle", fill=colour, bold=True))
     summary = desc or (
         f"{len(rows)} rows by {len(columns)} columns ({', '.join(columns)}); "
         "each cell gives a level from 1 (lowest) to 4 (highest), or a dash where there is none."

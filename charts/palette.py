@@ -1,6 +1,8 @@
 """The colours charts use, chosen so that every text label meets WCAG AA contrast (4.5:1) on its fill and
 levels stay distinguishable in greyscale print (a light-to-dark sequence)."""
 
+from functools import cache
+
 INK = "#0b0c0c"
 MUTED = "#505a5f"
 GRID = "#b1b4b6"
@@ -38,6 +40,7 @@ def contrast(one: str, other: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
+@cache
 def text_on(fill: str) -> str:
     """Black or white, whichever reads better on `fill`."""
     return INK if contrast(INK, fill) >= contrast(PAPER, fill) else PAPER

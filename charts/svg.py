@@ -10,12 +10,16 @@ FONT = "Arial, Helvetica, sans-serif"
 # Average advance of a character in Arial, as a share of the font size: enough to size columns and truncate
 # labels without font metrics (the charts are rendered where no font files can be read).
 CHAR_WIDTH = 0.56
+# Where a row has no figure and its caption does not say why.
+MISSING = "no figure"
 
 
 def number(value: float) -> str:
     """Coordinates with at most one decimal: smaller documents, identical drawings."""
-    rounded = round(value, 1)
-    return str(int(rounded)) if rounded == int(rounded) else str(rounded)
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def text_width(content: str, size: float) -> float:
@@ -88,8 +92,9 @@ def wrap(content: str, width: float, size: float, lines: int = 3) -> list[str]:
 
 
 def document(*, title: str, desc: str, width: float, height: float, body: Iterable[str]) -> str:
-    """A standalone SVG image: its title and description name it for screen readers, and its width and
-    height scale with the page (a viewBox) while print keeps it vector-sharp."""
+    """A standalone SVG image: its title and description name it for screen readers; its width and height are
+    its drawing size, and its viewBox lets a page's CSS scale it (no inline style: WeasyPrint draws an inline
+    `height: auto` square). Vector, so print keeps it sharp."""
     content = "".join(body)
     # Ids derived from the content: two charts on one page never share them, and output stays deterministic.
     key = hashlib.sha1(f"{title}\n{desc}\n{content}".encode()).hexdigest()[:10]
@@ -97,7 +102,7 @@ def document(*, title: str, desc: str, width: float, height: float, body: Iterab
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{title_id} {desc_id}" '
         f'width="{number(width)}" height="{number(height)}" viewBox="0 0 {number(width)} {number(height)}" '
-        f'font-family={quoteattr(FONT)} style="max-width:100%;height:auto">'
+        f"font-family={quoteattr(FONT)}>"
         f'<title id="{title_id}">{escape(title)}</title><desc id="{desc_id}">{escape(desc)}</desc>'
         f"{content}</svg>"
     )

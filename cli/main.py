@@ -7,6 +7,7 @@ from cli import (
     cycle_commands,
     demo_command,
     group_commands,
+    insight_command,
     mail_commands,
     reference_commands,
     review_commands,
@@ -31,6 +32,7 @@ app.add_typer(group_commands.group_app, name="group")
 app.add_typer(review_commands.review_app, name="review")
 app.command("submit")(cycle_commands.submit)
 app.command("status")(cycle_commands.status)
+app.command("insight")(insight_command.insight)
 app.command("timeline")(cycle_commands.timeline)
 app.command("events")(cycle_commands.events)
 app.command("prompts")(mail_commands.prompts)

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,9 +35,9 @@ def postgres_server_uri() -> Iterator[str]:
         shutil.rmtree(datadir, ignore_errors=True)
 
 
-@pytest.fixture
-async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for one test."""
+@asynccontextmanager
+async def fresh_database(postgres_server_uri: str) -> AsyncIterator[str]:
+    """A fresh, migrated database, dropped afterwards."""
     import asyncpg
 
     from store.migrations_runner import apply_migrations
@@ -57,6 +58,28 @@ async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+@asynccontextmanager
+async def time_skipping_server() -> "AsyncIterator[WorkflowEnvironment]":
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@pytest.fixture
+async def database_url(postgres_server_uri: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test."""
+    async with fresh_database(postgres_server_uri) as url:
+        yield url
+
+
 @pytest.fixture
 async def pool(database_url: str) -> "AsyncIterator[asyncpg.Pool]":
     from store.database import create_pool
@@ -70,14 +93,5 @@ async def pool(database_url: str) -> "AsyncIterator[asyncpg.Pool]":
 async def env() -> "AsyncIterator[WorkflowEnvironment]":
     """A fresh time-skipping server per test: it starts in a fraction of a second and
     keeps each test's clock independent of the others."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
-
-    environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER),
-        data_converter=pydantic_data_converter,
-    )
-    try:
+    async with time_skipping_server() as environment:
         yield environment
-    finally:
-        await environment.shutdown()

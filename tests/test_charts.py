@@ -21,6 +21,7 @@ from charts.palette import DONE, LEVEL_FILLS, MOVING, STALLED, WAITING, contrast
 
 SVG = "{http://www.w3.org/2000/svg}"
 LEVEL_NAMES = {1: "Emerging", 2: "Developing", 3: "Established", 4: "Embedded"}
+WITHHELD = "withheld: fewer than 5 institutions"
 HOSTILE = 'St <Mary> & "Joseph\'s" </svg><script>alert(1)</script>'
 
 
@@ -71,7 +72,7 @@ def charts_of_every_kind() -> list[str]:
         ),
         bar_chart(
             title="On time",
-            bars=[Bar("Self-evaluation", 0.8, "80% (40 of 50)"), Bar("Review", None)],
+            bars=[Bar("Self-evaluation", 0.8, "80% (40 of 50)"), Bar("Review", None, WITHHELD)],
             maximum=1,
             desc="Share of institutions on time per stage",
             fill=DONE,
@@ -79,6 +80,7 @@ def charts_of_every_kind() -> list[str]:
         change_chart(
             title="Movement",
             items=[Change("Leadership", 0.42, 0.61), Change("Impact", -0.2, 0.4), Change("Pathways", None)],
+            # Pathways: no figure, and no caption to say why
             desc="Average change per theme",
         ),
     ]
@@ -145,14 +147,17 @@ def test_labels_are_escaped_and_long_ones_cut_with_the_full_text_kept() -> None:
     assert shown.endswith("\u2026") and len(shown) < 60
 
 
-def test_withheld_figures_say_so_and_print_no_numbers() -> None:
+def test_a_row_without_a_figure_says_why_and_prints_no_numbers() -> None:
     levels = [Category(str(n), LEVEL_FILLS[n]) for n in LEVEL_NAMES]
-    svg = stacked_bars(title="t", categories=levels, bars=[StackedBar("Impact", None)], desc="d")
+    svg = stacked_bars(title="t", categories=levels, bars=[StackedBar("Impact", None, note=WITHHELD)], desc="d")
     words = texts(parse(svg))
-    assert "withheld: fewer than 5 institutions" in words
+    assert WITHHELD in words
     assert not any(w.isdigit() for w in words if w not in {"1", "2", "3", "4"})  # the legend's names only
     change = texts(parse(change_chart(title="t", items=[Change("Impact", None)], desc="d")))
-    assert "withheld: fewer than 5 institutions" in change
+    assert "no figure" in change
+    assert WITHHELD in texts(
+        parse(bar_chart(title="t", bars=[Bar("x", None, WITHHELD)], maximum=1, desc="d", fill=DONE))
+    )
 
 
 def test_the_same_data_draws_the_same_chart_and_two_charts_never_share_ids() -> None:
@@ -167,3 +172,26 @@ def test_change_chart_puts_the_dot_on_the_side_of_its_sign() -> None:
     up, down = (float(c.get("cx") or 0) for c in root.iter(f"{SVG}circle"))
     assert down < zero < up
     assert "+1.00 ± 0.50" in texts(root) and "\u22121.00 ± 0.50" in texts(root)
+
+
+def test_a_chart_printed_by_weasyprint_keeps_its_proportions() -> None:
+    """The report and insight PDFs print charts at the page's width; the drawing's ratio must survive."""
+    from weasyprint import HTML
+
+    svg = charts_of_every_kind()[1]
+    root = parse(svg)
+    ratio = float(root.get("height") or 0) / float(root.get("width") or 1)
+    page = HTML(string=f"<style>svg {{ width: 100%; height: auto }}</style>{svg}").render().pages[0]
+
+    def replaced(box: object) -> object | None:
+        if type(box).__name__ == "InlineReplacedBox":
+            return box
+        for child in getattr(box, "children", None) or []:
+            found = replaced(child)
+            if found is not None:
+                return found
+        return None
+
+    box = replaced(page._page_box)
+    assert box is not None
+    assert abs(box.height / box.width - ratio) < 0.01  # type: ignore[attr-defined]

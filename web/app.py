@@ -25,6 +25,7 @@ from web.body_limit import BodyLimit
 from web.error_pages import install_error_pages
 from web.evaluation_form import evaluation_router
 from web.group_pages import group_router
+from web.insight_pages import insight_router
 from web.mail_preferences import mail_preferences_router
 from web.pages import pages_router
 from web.rate_limit import FAILURES_ALLOWED, FailureLimiter
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(submission_router())
     app.include_router(report_router())
     app.include_router(api_docs_router())
+    app.include_router(insight_router())
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

@@ -42,12 +42,18 @@ def report_html(doc: ReportDocument, template: str = "report.html") -> str:
     return TEMPLATES.env.get_template(template).render(document_context(doc, PRINT_LAYOUT))
 
 
-def report_pdf(doc: ReportDocument) -> bytes:
-    """The report as an A4 PDF: CPU work for a fraction of a second, so async callers run it in a thread."""
+def html_to_pdf(html: str) -> bytes:
+    """A page in the print layout as an A4 PDF: CPU work for a fraction of a second, so async callers run it in a
+    thread. The report and the insight page both print through here."""
     from weasyprint import HTML  # imported when a PDF is wanted: it takes half a second, every `cis` command would pay
 
-    pdf: bytes = HTML(string=report_html(doc)).write_pdf()
+    pdf: bytes = HTML(string=html).write_pdf()
     return pdf
+
+
+def report_pdf(doc: ReportDocument) -> bytes:
+    """The report as an A4 PDF."""
+    return html_to_pdf(report_html(doc))
 
 
 def pdf_filename(doc: ReportDocument) -> str:

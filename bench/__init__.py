@@ -1,0 +1,1 @@
+"""Benchmarks, run by `make bench` (each bench/NAME.py; helpers start with an underscore)."""
