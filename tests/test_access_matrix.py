@@ -118,6 +118,9 @@ ROUTES: dict[str, Use] = {
         body={"on": "2027-01-09", "start": "09:30"},  # a Saturday
     ),
     "GET /api/groups/{cohort}/{group}": Use(STAFF, scope="group"),
+    # Cohort insight: staff only, over their own cohort or hub by default (tests/test_insight_access.py has the
+    # other cohorts, the hubs and the withheld small groups).
+    "GET /api/insight": Use(STAFF, scope="none"),
     "POST /api/groups/{cohort}/{group}/meeting": Use(STAFF, scope="group", ok=ALLOWED_WRITE, body={"on": "x"}),
     "POST /api/groups/{cohort}/{group}/moves": Use(STAFF, scope="group", ok=ALLOWED_WRITE, body={"to": "x"}),
     "POST /api/groups/{cohort}/{group}/findings/{cycle_id}": Use(
@@ -188,6 +191,10 @@ ROUTES: dict[str, Use] = {
     "GET /cycles/{cycle_id}/progress": Use(SIGNED_IN, ok=frozenset({404})),
     "GET /groups/{cohort}/{group}": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/members/{cycle_id}/findings": Use(STAFF, scope="group"),
+    # Insight pages: a one-cycle person goes to their cycle, as from the dashboard.
+    "GET /insight": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
+    "GET /insight.csv": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
+    "GET /insight.pdf": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
     "POST /groups/{cohort}/{group}/{action}": Use(
         STAFF,
         scope="group",

@@ -1,8 +1,8 @@
 """Who sees which insight, and small groups withheld: a cohort written straight into the event store (the
 insight reads projections only, so no workflow is needed), with a Careers Hub of four institutions and one of six.
 
-ACCESS is one table of routes and who may use them, in the shape of the access matrix (issue 10): a row per
-principal, a status per route, written out rather than derived from the code under test.
+tests/test_access_matrix.py declares the insight routes with the app's others; ACCESS below adds what the matrix
+cannot see from its two cohorts: other cohorts and hubs asked for by name, and the roles' statuses route by route.
 """
 
 import csv
