@@ -23,6 +23,7 @@ from activities.mail_delivery import MailDelivery, SmtpSettings
 from activities.mail_message import MailSettings
 from activities.peer_group_joining import PeerGroupJoiner
 from settings import Settings
+from stack.addresses import StackAddresses
 from stack.stop_signal import wait_for_stop
 from store.event_store import EventStore
 from workflows.follow_up import FollowUpWorkflow
@@ -127,18 +128,32 @@ async def connect_temporal(address: str, namespace: str) -> Client:
     return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
 
 
-async def run_worker(settings: Settings, address: str, database_url: str) -> None:
+def joined_mail(settings: Settings, stack: StackAddresses) -> tuple[SmtpSettings | None, MailSettings]:
+    """A worker joining `cis dev` sends through the stack's mail catcher, with links to the stack's web app,
+    unless CIS_SMTP_HOST and CIS_PUBLIC_URL say otherwise."""
+    smtp = smtp_settings(settings)
+    if smtp is None and stack.smtp_address:
+        host, _, port = stack.smtp_address.rpartition(":")
+        smtp = SmtpSettings(host=host, port=int(port))
+    mail = mail_settings(settings)
+    if stack.web_url and "public_url" not in settings.model_fields_set:
+        mail = mail.model_copy(update={"public_url": stack.web_url})
+    return smtp, mail
+
+
+async def run_worker(settings: Settings, stack: StackAddresses) -> None:
     from store.database import create_pool
     from store.migrations_runner import apply_migrations
 
-    await apply_migrations(database_url)
-    pool = await create_pool(database_url)
-    client = await connect_temporal(address, settings.namespace)
-    structlog.get_logger("cis.worker").info("worker started", task_queue=settings.task_queue, temporal=address)
+    await apply_migrations(stack.database_url)
+    pool = await create_pool(stack.database_url)
+    client = await connect_temporal(stack.temporal_address, settings.namespace)
+    smtp, mail = joined_mail(settings, stack)
+    structlog.get_logger("cis.worker").info(
+        "worker started", task_queue=settings.task_queue, temporal=stack.temporal_address
+    )
     try:
-        async with build_worker(
-            client, pool, settings.task_queue, smtp=smtp_settings(settings), mail=mail_settings(settings)
-        ):
+        async with build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail):
             await wait_for_stop()
         structlog.get_logger("cis.worker").info("worker stopped")
     finally:
@@ -150,7 +165,8 @@ def main() -> None:
     configure_logging(settings.log_level)
     if not settings.temporal_address or not settings.database_url:
         sys.exit("worker: set CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or run `cis dev`)")
-    asyncio.run(run_worker(settings, settings.temporal_address, settings.database_url))
+    stack = StackAddresses(temporal_address=settings.temporal_address, database_url=settings.database_url)
+    asyncio.run(run_worker(settings, stack))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from domain.refusals import Refusal, refusal_from
 from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from settings import Settings
 from stack.addresses import NoStack, StackAddresses, resolve
+from stack.data_folder_lock import FolderInUse
 from store.database import create_pool
 
 
@@ -58,7 +59,7 @@ def _run(action: Callable[[], Awaitable[object]]) -> None:
     except ValidationError as error:
         # Bad input built into a request or a spec: the field and the rule, like every other refusal.
         fail(f"refused: {refusal_from(error)}", 2)
-    except (NoStack, UnknownCycle, CycleUnavailable, ModelFileError, CalendarFileError) as error:
+    except (NoStack, FolderInUse, UnknownCycle, CycleUnavailable, ModelFileError, CalendarFileError) as error:
         fail(one_line(str(error)))
     except RPCError as error:
         fail(f"Temporal: {one_line(error.message)}")

@@ -34,7 +34,7 @@ TimeScale = Annotated[
 ]
 
 
-def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:
+def print_addresses(addresses: StackAddresses, data_dir: Path, with_worker: bool = True) -> None:
     console.print("[bold green]cis dev stack is up[/]")
     console.print(f"  Temporal      {addresses.temporal_address} (namespace {addresses.namespace})")
     if addresses.temporal_ui_url:
@@ -49,6 +49,8 @@ def print_addresses(addresses: StackAddresses, data_dir: Path) -> None:
     scale = f"{addresses.time_scale:g} s per cycle week" if addresses.time_scale else "real time"
     console.print(f"  Time scale    {scale}")
     console.print(f"  Data          {data_dir}")
+    if not with_worker:
+        console.print("  Worker        none in this process: start `cis worker` in another terminal")
     console.print("Other `cis` commands in another terminal find this stack. Ctrl-C stops everything.")
 
 
@@ -60,14 +62,20 @@ async def print_admin_link(stack: RunningStack) -> None:
         console.print(f"  Sign in (CEC admin, 7 days): {stack.addresses.web_url}/signin?token={token}", soft_wrap=True)
 
 
-def dev(data_dir: DataDir = None, time_scale: TimeScale = None) -> None:
-    """Run the embedded stack in the foreground: Temporal dev server, PostgreSQL, the worker."""
+def dev(
+    data_dir: DataDir = None,
+    time_scale: TimeScale = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Run no worker in this process: `cis worker` processes join the stack")
+    ] = False,
+) -> None:
+    """Run the embedded stack in the foreground: Temporal dev server, PostgreSQL, the web app, the worker."""
     settings = settings_for(data_dir)
     configure_logging("WARNING")
 
     async def body() -> None:
-        async with running_stack(settings, time_scale or settings.time_scale) as stack:
-            print_addresses(stack.addresses, stack.data_dir)
+        async with running_stack(settings, time_scale or settings.time_scale, with_worker=not no_worker) as stack:
+            print_addresses(stack.addresses, stack.data_dir, with_worker=not no_worker)
             await print_admin_link(stack)
             await wait_for_stop()
         console.print("stopped")
@@ -98,7 +106,7 @@ def worker() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
     stack = resolve(settings)
-    run(lambda: run_worker(settings, stack.temporal_address, stack.database_url))
+    run(lambda: run_worker(settings, stack))
 
 
 def setup() -> None:

@@ -1,6 +1,7 @@
 """The whole local stack in one process tree: PostgreSQL, Temporal, migrations and the worker.
 
-Services named by CIS_TEMPORAL_ADDRESS / CIS_DATABASE_URL are used instead of the embedded ones.
+Services named by CIS_TEMPORAL_ADDRESS / CIS_DATABASE_URL are used instead of the embedded ones. The stack
+holds its data folder's lock while it runs and its servers die with it (stack/owned_processes.py).
 """
 
 import os
@@ -17,12 +18,13 @@ from operations.spec_builder import calendar_from
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
+from stack.data_folder_lock import holding_data_folder
 from stack.embedded import EmbeddedPostgres, TemporalDevServer, free_port
 from stack.mail_catcher import MailCatcher
 from stack.web_server import serving_web
 from store.database import create_pool
 from store.migrations_runner import apply_migrations
-from worker import build_worker, mail_settings, smtp_settings
+from worker import build_worker, joined_mail, smtp_settings
 
 
 def _web_port(data_dir: Path, preferred: int) -> int:
@@ -57,6 +59,7 @@ async def running_stack(
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
+        stack.enter_context(holding_data_folder(data_dir))
         database_url = settings.database_url
         if database_url is None:
             postgres = EmbeddedPostgres(data_dir)
@@ -104,11 +107,10 @@ async def running_stack(
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
         if with_worker:
-            mail = mail_settings(settings)
-            if addresses.web_url and "public_url" not in settings.model_fields_set:
-                # Links in the mail point at the web app this stack serves, whichever port it found free.
-                mail = mail.model_copy(update={"public_url": addresses.web_url})
+            # Links in the mail point at the web app this stack serves, whichever port it found free.
+            _, mail = joined_mail(settings, addresses)
             worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail)
             await stack.enter_async_context(worker)
-            await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)
+        # Without a worker of its own (`cis dev --no-worker`), the digest waits for a `cis worker` to join.
+        await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)
         yield RunningStack(addresses, client, pool, data_dir)

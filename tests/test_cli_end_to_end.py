@@ -2,35 +2,23 @@
 a cycle from start to completed from files, a refused file, a restart mid-cycle, search attributes,
 and the timeline as iCalendar."""
 
-import asyncio
 import json
-import os
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from icalendar import Calendar
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.schedule import SchedulePolicy, build_schedule
 from domain.stages import Stage
-from domain.timeline import CycleView
-from operations import cycles
 from tests import factories
+from tests.dev_stack_process import BIN, Stack, stack_in_a_new_folder
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-CIS = str(BIN / "cis")
 SECONDS_PER_WEEK = 4.0
 LEAD = "lead@cec.example"
 START = date(2027, 1, 4)
@@ -44,83 +32,10 @@ STAGE_FILES = [
 ]
 
 
-class Stack:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
-            "CIS_DATA_DIR": str(data_dir),
-            "XDG_RUNTIME_DIR": str(data_dir / "run"),
-            "COLUMNS": "80",  # the tables `cis` prints are read at a terminal's usual width
-        }
-        (data_dir / "run").mkdir(parents=True, exist_ok=True)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [CIS, "dev", "--time-scale", str(SECONDS_PER_WEEK)],
-            env=self.env,
-            stdout=(self.data_dir / "dev.out").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if (self.data_dir / "stack.json").exists():
-                return
-            if self.process.poll() is not None:
-                raise AssertionError(f"cis dev exited: {(self.data_dir / 'dev.out').read_text()[-3000:]}")
-            time.sleep(0.3)
-        raise AssertionError("cis dev did not come up in 90 s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def cis(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([CIS, *args], env=self.env, capture_output=True, text=True, timeout=120)
-        if check and result.returncode != 0:
-            raise AssertionError(f"cis {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-        return result
-
-    def show(self, cycle_id: str) -> dict[str, Any]:
-        return json.loads(self.cis("cycle", "show", cycle_id, "--json").stdout)  # type: ignore[no-any-return]
-
-    def query(self, cycle_id: str) -> CycleView:
-        """Polling goes straight to Temporal: a `cis` process per poll costs a second, weeks of cycle time."""
-        address = json.loads((self.data_dir / "stack.json").read_text())["temporal_address"]
-
-        async def ask() -> CycleView:
-            client = await Client.connect(address, data_converter=pydantic_data_converter)
-            return await cycles.cycle_view(client, cycle_id)
-
-        return asyncio.run(ask())
-
-    def wait_for_stage(self, cycle_id: str, stage: Stage, timeout: float = 90) -> CycleView:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            view = self.query(cycle_id)
-            if view.stage is stage and view.due is not None:
-                return view
-            time.sleep(0.1)
-        raise AssertionError(f"{cycle_id} never reached {stage}: {self.query(cycle_id)}")
-
-
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    data_dir = Path(tempfile.mkdtemp(prefix="cis-e2e-"))
-    running = Stack(data_dir)
-    running.start()
-    try:
+    with stack_in_a_new_folder("cis-e2e-", SECONDS_PER_WEEK) as running:
         yield running
-    finally:
-        running.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_path: Path) -> None:
