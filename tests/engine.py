@@ -76,6 +76,13 @@ class Engine:
         return handle
 
     async def view(self, cycle_id: str) -> CycleView:
+        # A worker without a cache replays the whole history to answer; on a loaded machine that can outlast
+        # the query's deadline (CANCELLED), which says nothing about the cycle: ask again.
+        for _ in range(2):
+            try:
+                return await cycles.cycle_view(self.client, cycle_id)
+            except cycles.CycleUnavailable:
+                continue
         return await cycles.cycle_view(self.client, cycle_id)
 
     async def advance_to(self, cycle_id: str, moment: datetime) -> CycleView:
