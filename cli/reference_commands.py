@@ -11,7 +11,7 @@ from cli.runtime import connected, fail, print_json, run
 from content.model_catalog import ModelFileError, model_for
 from domain.maturity_model import MaturityModel
 from domain.stages import Phase
-from domain.submissions import SUBMISSION_MODELS, SubmissionKind
+from domain.submissions import SUBMISSION_MODELS, AttendeeRole, SubmissionKind
 from operations import cycles
 from settings import Settings
 from store.read_models import list_actions, list_ratings
@@ -106,8 +106,10 @@ async def _template_for(
                 "governor": {"name": "", "email": ""},
             },
             "timeline_acknowledged": False,
+            "share_self_evaluation": False,
             "_help": "Set timeline_acknowledged to true once you have read the timeline (cis timeline ID). "
-            "The governor is optional: delete it if there is none.",
+            "The governor is optional: delete it if there is none. Peer review: set share_self_evaluation to true "
+            "to share your self-evaluation with your peer group (you then see the others' who share theirs).",
         }
     if kind is SubmissionKind.REVIEW:
         return {
@@ -117,7 +119,10 @@ async def _template_for(
             "recommendations": [""],
             "resources": [],
             "themes_in_scope": [],
+            "questions_discussed": [],
+            "attendance": [],
             "_indicators": chosen.indicator_ids(),
+            "_attendance": [role.value for role in AttendeeRole],
         }
     if kind is SubmissionKind.REPORT:
         return {

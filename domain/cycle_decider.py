@@ -398,7 +398,13 @@ def _submit(state: CycleState, request: SubmitRequest, now: datetime) -> CycleDe
 def _submitted(state: CycleState, submission: BaseModel, actor: str, now: datetime) -> DomainEvent:
     cid, model = state.cycle_id, state.spec.model
     if isinstance(submission, Onboarding):
-        return OnboardingCompleted(cycle_id=cid, at=now, contacts=submission.contacts, actor=actor)
+        return OnboardingCompleted(
+            cycle_id=cid,
+            at=now,
+            contacts=submission.contacts,
+            actor=actor,
+            share_self_evaluation=submission.share_self_evaluation,
+        )
     if isinstance(submission, ReEvaluation):
         before = state.self_evaluation
         assert before is not None, "re-evaluation opens only after the self-evaluation was accepted"

@@ -19,7 +19,9 @@ from domain.events import (
     PeerFindingsRecorded,
     ReEvaluationSubmitted,
     ReportPublished,
+    ReviewDayScheduled,
     ReviewFindingsRecorded,
+    ReviewMeetingArranged,
     SelfEvaluationSubmitted,
     StoredEvent,
     parse_event,
@@ -47,7 +49,16 @@ TITLES: dict[SubmissionKind, str] = {
 }
 # A peer group member's findings are in its group's stream from the moment the facilitator records them.
 HELD_FINDINGS = "PeerFindingsRecorded"
-RECORD_TYPES = (*SUBMISSION_EVENTS.values(), "CycleStarted", "MomentumRecorded", "ActionStalled", HELD_FINDINGS)
+# How the review is arranged: an expert review's day, or the member's slot in its peer group's meeting.
+ARRANGEMENT_TYPES = ("ReviewDayScheduled", "ReviewMeetingArranged")
+RECORD_TYPES = (
+    *SUBMISSION_EVENTS.values(),
+    "CycleStarted",
+    "MomentumRecorded",
+    "ActionStalled",
+    HELD_FINDINGS,
+    *ARRANGEMENT_TYPES,
+)
 _ENVELOPE = {"cycle_id", "at", "actor", "type"}
 
 
@@ -75,6 +86,8 @@ class CycleRecord(BaseModel):
     report: ReportPublished | None = None
     action_plan: ActionPlanAgreed | None = None
     re_evaluation: ReEvaluationSubmitted | None = None
+    review_day: ReviewDayScheduled | None = None
+    meeting: ReviewMeetingArranged | None = None
     check_ins: list[CheckInRecorded] = Field(default_factory=list)
     momentum: list[MomentumRecorded] = Field(default_factory=list)
     stalled: list[ActionStalled] = Field(default_factory=list)
@@ -140,6 +153,8 @@ def cycle_record(events: list[StoredEvent]) -> CycleRecord:
         "ReportPublished": "report",
         "ActionPlanAgreed": "action_plan",
         "ReEvaluationSubmitted": "re_evaluation",
+        "ReviewDayScheduled": "review_day",
+        "ReviewMeetingArranged": "meeting",
     }
     lists = {"CheckInRecorded": "check_ins", "MomentumRecorded": "momentum", "ActionStalled": "stalled"}
     for stored in events:

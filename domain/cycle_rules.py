@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, TypeAdapter, ValidationErr
 
 from domain.boundary_types import MAX_EXTENSION_WEEKS
 from domain.maturity_model import MaturityModel
+from domain.probing import parse_question_key
 from domain.refusals import Refusal, parse_as
 from domain.schedule import Schedule, SchedulePolicy
 from domain.school_calendar import SchoolCalendar
@@ -145,6 +146,10 @@ def check_review_findings(findings: ReviewFindings, model: MaturityModel) -> Non
         for i, t in enumerate(findings.themes_in_scope)
         if t not in themes
     ]
+    for i, key in enumerate(findings.questions_discussed):
+        parsed = parse_question_key(key)
+        if parsed is None or parsed[1] not in known:
+            problems.append((f"questions_discussed[{i}]", f"{key!r} is not a question to probe of this model"))
     if problems:
         raise Refusal(problems)
 

@@ -15,6 +15,7 @@ from domain.stages import ContactRole, Phase, ReviewType, Stage
 from domain.submissions import (
     ActionProgress,
     AgreedLevel,
+    AttendeeRole,
     Contacts,
     DevelopmentPriority,
     Rating,
@@ -99,6 +100,9 @@ class OnboardingCompleted(_Event):
     type: Literal["OnboardingCompleted"] = "OnboardingCompleted"
     contacts: Contacts
     actor: str
+    share_self_evaluation: bool = Field(
+        default=False, description="Agreed to share its self-evaluation with its peer group (false before it was asked)"
+    )
 
 
 class ContactsChanged(_Event):
@@ -127,6 +131,8 @@ class ReviewFindingsRecorded(_Event):
     agreed_theme_levels: list[ThemeLevel] = Field(
         default_factory=list, description="Per theme with agreed indicators, the lower median of their levels"
     )
+    questions_discussed: list[str] = Field(default_factory=list, description="Questions to probe discussed, by key")
+    attendance: list[AttendeeRole] = Field(default_factory=list, description="Who attended, by role")
 
 
 class ReportPublished(_Event):

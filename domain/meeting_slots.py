@@ -1,10 +1,10 @@
 """The meeting's timetable: an equal slot per member, back to back, in the order they joined."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.london_time import at_london
+from domain.london_time import at_london, later_by
 from domain.peer_group_rules import MeetingPlan
 from domain.peer_group_spec import PeerMember
 
@@ -28,22 +28,17 @@ def meeting_slots(plan: MeetingPlan, members: list[PeerMember], group: str, faci
     """Members in the order they joined, an equal slot each, back to back."""
     starts = at_london(plan.on, plan.start)
     length = timedelta(minutes=plan.slot_minutes)
-    ends = _after(starts, length * len(members))
+    ends = later_by(starts, length * len(members))
     return [
         MemberSlot(
             cycle_id=m.cycle_id,
             group=group,
             meeting_starts=starts,
             meeting_ends=ends,
-            slot_starts=_after(starts, length * n),
-            slot_ends=_after(starts, length * (n + 1)),
+            slot_starts=later_by(starts, length * n),
+            slot_ends=later_by(starts, length * (n + 1)),
             themes_in_scope=list(plan.themes_in_scope),
             facilitator_email=facilitator_email,
         )
         for n, m in enumerate(members)
     ]
-
-
-def _after(moment: datetime, delta: timedelta) -> datetime:
-    # In UTC, then back: a London wall-clock sum would be an hour out across a clock change.
-    return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)

@@ -7,7 +7,7 @@ in, today's date) live in domain/cycle_rules.py; these classes check shape only.
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from domain.boundary_types import (
     MAX_ACTIONS,
@@ -67,6 +67,11 @@ class Onboarding(_Submission):
     contacts: Contacts
     timeline_acknowledged: bool = Field(
         description="The institution has seen the whole timeline up front",
+    )
+    share_self_evaluation: bool = Field(
+        default=False,
+        description="Peer review: the institution agrees to share its self-evaluation with its peer group "
+        "(and sees the evaluations of the others who agreed)",
     )
 
     @model_validator(mode="after")
@@ -131,6 +136,26 @@ class DevelopmentPriority(_Submission):
         return {"text": data, "indicator_ids": []} if isinstance(data, str) else data
 
 
+class AttendeeRole(StrEnum):
+    """Who attended a review day or a peer meeting, by role."""
+
+    CAREERS_LEADER = "careers_leader"
+    SENIOR_LEADER = "senior_leader"
+    HEADTEACHER = "headteacher"  # or principal
+    GOVERNOR = "governor"
+    SENCO = "senco"
+    OTHER = "other"
+
+    @property
+    def senior(self) -> bool:
+        """A member of the senior team: careers then drives whole-school improvement."""
+        return self in (AttendeeRole.SENIOR_LEADER, AttendeeRole.HEADTEACHER)
+
+
+def has_senior_leader(attendance: "list[AttendeeRole] | tuple[AttendeeRole, ...]") -> bool:
+    return any(role.senior for role in attendance)
+
+
 class ReviewFindings(_Submission):
     strengths: list[Note] = Field(min_length=1, max_length=MAX_POINTS)
     development_priorities: list[DevelopmentPriority] = Field(min_length=1, max_length=MAX_POINTS)
@@ -140,6 +165,19 @@ class ReviewFindings(_Submission):
     themes_in_scope: list[ShortText] = Field(
         default_factory=list, max_length=MAX_THEMES, description="Empty means all themes"
     )
+    questions_discussed: list[ShortText] = Field(
+        default_factory=list,
+        max_length=MAX_RATINGS,
+        description="The questions to probe that were discussed, by key (rule:indicator_id, see domain/probing.py)",
+    )
+    attendance: list[AttendeeRole] = Field(
+        default_factory=list, max_length=len(AttendeeRole), description="Who attended, by role"
+    )
+
+    @field_validator("attendance")
+    @classmethod
+    def _each_role_once(cls, roles: list[AttendeeRole]) -> list[AttendeeRole]:
+        return list(dict.fromkeys(roles))
 
 
 class Report(_Submission):

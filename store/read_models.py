@@ -203,6 +203,20 @@ async def list_cycle_status(
     return [CycleStatusRow.model_validate(dict(row)) for row in rows]
 
 
+async def list_group_members(pool: asyncpg.Pool, cohort: str, group: str) -> list[CycleStatusRow]:
+    """The cycles a peer group holds now (moved-out members are another group's, or an expert review's), still in
+    their cycle or completed it: a withdrawn or lapsed school has left the group."""
+    if not (is_slug(cohort) and is_slug(group)):
+        return []
+    rows = await pool.fetch(
+        f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE cohort = $1 AND peer_group = $2 "
+        "AND review_type = 'peer' AND status IN ('active', 'completed') ORDER BY name, cycle_id",
+        cohort,
+        group,
+    )
+    return [CycleStatusRow.model_validate(dict(row)) for row in rows]
+
+
 async def list_prompts(pool: asyncpg.Pool, cycle_id: str) -> list[PromptRow]:
     rows = await pool.fetch(
         f"SELECT {PromptRow.columns()} FROM prompts WHERE cycle_id = $1 ORDER BY scheduled_for, position", cycle_id

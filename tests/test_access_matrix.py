@@ -189,7 +189,15 @@ ROUTES: dict[str, Use] = {
     "GET /cycles/{cycle_id}/report.pdf": Use(SIGNED_IN, ok=frozenset({404})),
     "GET /cycles/{cycle_id}/summary": Use(SIGNED_IN, ok=frozenset({303, 404})),
     "GET /cycles/{cycle_id}/progress": Use(SIGNED_IN, ok=frozenset({404})),
+    # The meeting pack: the review team's and the facilitator's, never the school's (its questions are for them).
+    "GET /cycles/{cycle_id}/pack": Use(STAFF | {"lead", "member"}),
+    "GET /cycles/{cycle_id}/pack.pdf": Use(STAFF | {"lead", "member"}),
+    # Evaluations shared in a peer group: this cycle is an expert review's, so there is no group to share with.
+    "GET /cycles/{cycle_id}/peer-evaluations": Use(SIGNED_IN, ok=frozenset({404})),
     "GET /groups/{cohort}/{group}": Use(STAFF, scope="group"),
+    "GET /groups/{cohort}/{group}/pack": Use(STAFF, scope="group"),
+    "GET /groups/{cohort}/{group}/pack.pdf": Use(STAFF, scope="group"),
+    "GET /groups/{cohort}/{group}/evaluations": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/members/{cycle_id}/findings": Use(STAFF, scope="group"),
     # Insight pages: a one-cycle person goes to their cycle, as from the dashboard.
     "GET /insight": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),

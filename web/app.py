@@ -27,10 +27,12 @@ from web.evaluation_form import evaluation_router
 from web.group_pages import group_router
 from web.insight_pages import insight_router
 from web.mail_preferences import mail_preferences_router
+from web.meeting_pack_pages import pack_router
 from web.pages import pages_router
 from web.rate_limit import FAILURES_ALLOWED, FailureLimiter
 from web.report_pages import report_router
 from web.security_headers import SecurityHeaders
+from web.shared_evaluation_pages import shared_router
 from web.submission_pages import submission_router
 from web.templating import STATIC
 from web.work_forms import work_router
@@ -82,6 +84,8 @@ def create_app(
     app.include_router(group_router())
     app.include_router(submission_router())
     app.include_router(report_router())
+    app.include_router(pack_router())
+    app.include_router(shared_router())
     app.include_router(api_docs_router())
     app.include_router(insight_router())
     app.add_middleware(

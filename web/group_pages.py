@@ -22,9 +22,11 @@ from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, errors_from
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
+from web.reviewed_schools import group_reviewed, questions_for
 from web.scope import visible_group
 from web.submission_pages import cycle_model_of
-from web.work_forms import FINDINGS_FIELDS, findings_fields, findings_from
+from web.wording import ATTENDEE_ROLES
+from web.work_forms import CHECKBOXES, FINDINGS_FIELDS, findings_fields, findings_from
 
 SCHEDULE_FIELDS = {
     "on": Field("on-day", "the day of the meeting", "date"),
@@ -113,7 +115,9 @@ def group_router() -> APIRouter:
         expert review's); once recorded, they read back on the member's own page."""
         member_of(view, cycle_id)
         row = await visible_cycle(request, viewer, cycle_id)
-        record = await cycle_record(request.app.state.pool, cycle_id)
+        group = await group_reviewed(request, view.cohort, view.group)
+        reviewed = next((m for m in group if m.cycle_id == cycle_id), None)
+        record = reviewed.record if reviewed else await cycle_record(request.app.state.pool, cycle_id)
         if record.findings is not None:
             return RedirectResponse(f"/cycles/{cycle_id}/submissions/review", status_code=303)
         context: dict[str, Any] = {
@@ -130,6 +134,8 @@ def group_router() -> APIRouter:
             "action": f"/groups/{view.cohort}/{view.group}/findings",
             "back": f"/groups/{view.cohort}/{view.group}",
             "member": True,
+            "questions": questions_for(reviewed, group) if reviewed else [],
+            "attendee_roles": ATTENDEE_ROLES,
         }
         return TEMPLATES.TemplateResponse(request, "findings_form.html", context, status_code=status)
 
@@ -141,7 +147,9 @@ def group_router() -> APIRouter:
     @router.post("/groups/{cohort}/{group}/{action}", response_class=HTMLResponse)
     async def act(request: Request, viewer: Viewer, cohort: str, group: str, action: str) -> Response:
         row, view = await group_for(request, viewer, cohort, group)
-        form = {k: v for k, v in (await read_form(request)).items() if isinstance(v, str)}
+        raw = await read_form(request)
+        form: dict[str, Any] = {k: v for k, v in raw.items() if isinstance(v, str)}
+        form |= {name: [v for v in raw.getlist(name) if isinstance(v, str)] for name in CHECKBOXES}
         check_csrf(request, form.get("csrf", ""))
         client = request.app.state.client
         actor = group_actor(viewer, row)

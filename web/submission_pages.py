@@ -12,11 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from content.model_catalog import model_by_ref
 from domain.cycle_record import TITLES
 from domain.maturity_model import MaturityModel
+from domain.probing import parse_question_key
 from domain.submissions import SubmissionKind
 from operations import cycles
 from operations.cycles import UnknownCycle
 from store.read_models import CycleStatusRow, cycle_record
 from web.pages import STAGE_LABELS, TEMPLATES, Viewer, visible_cycle
+from web.wording import PROBE_RULE_NAMES, role_name
 
 
 async def cycle_model_of(request: Request, row: CycleStatusRow) -> MaturityModel:
@@ -68,6 +70,8 @@ def submission_router() -> APIRouter:
             "self_levels": {r.indicator_id: r.level for r in record.self_evaluation.ratings}
             if record.self_evaluation
             else {},
+            "discussed": questions_discussed(model, data.get("questions_discussed", []), data.get("agreed_levels", [])),
+            "attended": [role_name(role) for role in data.get("attendance", [])],
             "row": row,
             "kind": what.value,
             "title": TITLES[what],
@@ -79,6 +83,28 @@ def submission_router() -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "submission.html", context, status_code=200 if work else 404)
 
     return router
+
+
+def questions_discussed(
+    model: MaturityModel, keys: list[str], agreed_levels: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each question discussed at the review, in words: why it was asked, about which indicator, the level agreed."""
+    agreed = {a["indicator_id"]: a["level"] for a in agreed_levels}
+    found = []
+    for key in keys:
+        parsed = parse_question_key(key)
+        if parsed is None:
+            continue
+        rule, indicator_id = parsed
+        indicator = model.indicator(indicator_id)
+        found.append(
+            {
+                "why": PROBE_RULE_NAMES.get(rule.value, rule.value),
+                "indicator": indicator.text if indicator else indicator_id,
+                "agreed": agreed.get(indicator_id),
+            }
+        )
+    return found
 
 
 def untouched_themes(model: MaturityModel, actions: list[dict[str, Any]]) -> list[str]:

@@ -8,7 +8,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
+from domain.gatsby import Benchmark, benchmarks
 from domain.london_time import LONDON
+from domain.maturity_model import MaturityModel, Theme
 from web.wording import (
     action_status,
     event_name,
@@ -65,6 +67,15 @@ def date_and_time(moment: datetime | str | None) -> str:
     return f"{long_date(moment)} at {clock_time(moment)}"
 
 
+def gatsby_line(theme: Theme, model: MaturityModel) -> str:
+    """The Gatsby Benchmarks a theme of the model relates to, in the model's variant's words: "Gatsby Benchmarks 1
+    (A stable careers programme) and 4 (Linking curriculum learning to careers)"."""
+    named: list[Benchmark] = benchmarks(theme.gatsby_benchmarks, model.variant)
+    parts = [f"{b.number} ({b.name})" for b in named]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Gatsby Benchmark{'s' if len(parts) > 1 else ''} {listed}" if parts else ""
+
+
 def take_confirmation(request: Request) -> dict[str, object] | None:
     """The confirmation an accepted form left for the page it leads to (web/confirmation.py), taken once."""
     waiting = request.session.pop("confirmation", None) if "session" in request.scope else None
@@ -91,6 +102,7 @@ def _environment() -> Environment:
         event_name=event_name,
         next_stage_name=next_stage_name,
         take_confirmation=take_confirmation,
+        gatsby_line=gatsby_line,
     )
     return env
 

@@ -34,7 +34,26 @@ ROLE_NAMES = {
     "reviewer": "Reviewer",
     "admin": "CEC",
     "system": "The system",
+    "headteacher": "Headteacher or principal",
+    "senco": "SENCO",
+    "other": "Other",
 }
+# The questions to probe, by the rule that asked them (domain.probing.ProbeRule).
+PROBE_RULE_NAMES = {
+    "thin_evidence": "A high level with thin evidence",
+    "above_theme": "A level above the rest of its theme",
+    "apart_from_group": "The rating furthest from the group's",
+    "rise_unexplained": "A rise with no account of what changed",
+}
+# Who may attend a review day or a peer meeting, in the order a form offers them (domain.submissions.AttendeeRole).
+ATTENDEE_ROLES = (
+    ("careers_leader", "Careers leader"),
+    ("senior_leader", "Senior leader"),
+    ("headteacher", "Headteacher or principal"),
+    ("governor", "Governor"),
+    ("senco", "SENCO"),
+    ("other", "Someone else"),
+)
 
 
 def stage_name(stage: str | None) -> str:

@@ -29,10 +29,13 @@ from web.form_errors import Field, FormErrors, errors_from
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.report_rendering import PAGE_LAYOUT, document_context
+from web.reviewed_schools import Reviewed, questions_for
 from web.submission_pages import cycle_model_of, read_back, untouched_themes
-from web.wording import action_status, stage_name
+from web.wording import ATTENDEE_ROLES, action_status, stage_name
 
 MAX_ROWS = 40  # rows of the action plan editor: bounded before any work is done
+# Groups of checkboxes whose every ticked value counts: the questions discussed and who attended the review.
+CHECKBOXES = ("discussed", "attended")
 TEMPLATE = {"review": "findings_form.html", "report": "report_form.html", "action-plan": "action_plan_form.html"}
 WORK = {
     "onboarding": "Onboarding",
@@ -49,6 +52,8 @@ FINDINGS_FIELDS = {
     "development_priorities": Field("development_priorities", "the development priorities", "list"),
     "recommendations": Field("recommendations", "the recommendations", "list"),
     "resources": Field("resources", "the resources", "list"),
+    "questions_discussed": Field("discussed", "the questions discussed", "choice"),
+    "attendance": Field("attended", "who attended", "choice"),
 }
 
 
@@ -90,6 +95,8 @@ def check_in_fields(action_ids: list[str], titles: dict[str, str]) -> dict[str, 
     return fields
 
 
+# What a report takes from the findings form's lists (it records no agreed levels, questions or attendance).
+REPORT_LISTS = ("strengths", "development_priorities", "recommendations", "resources")
 REPORT_FIELDS = {
     "body": Field("body", "the report"),
     "summary_for_staff": Field("summary_for_staff", "the summary for staff who are not careers specialists"),
@@ -134,7 +141,15 @@ def findings_from(form: dict[str, Any]) -> dict[str, Any]:
         for key, value in form.items()
         if key.startswith("agreed-") and str(value).strip()
     ]
+    findings["questions_discussed"] = _ticked(form, "discussed")
+    findings["attendance"] = _ticked(form, "attended")
     return findings
+
+
+def _ticked(form: dict[str, Any], name: str) -> list[str]:
+    """The values of a group of checkboxes: a list when several are ticked, one string when one is."""
+    value = form.get(name, [])
+    return [value] if isinstance(value, str) else [str(v) for v in value]
 
 
 def action_rows(form: dict[str, Any], rows: int) -> list[int]:
@@ -201,7 +216,7 @@ async def _form(request: Request) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in raw:
         items = [v for v in raw.getlist(key) if isinstance(v, str)]
-        values[key] = items if key.startswith("indicators-") else (items[0] if items else "")
+        values[key] = items if key.startswith("indicators-") or key in CHECKBOXES else (items[0] if items else "")
     # A posted row count is refused, not trimmed: rows=2000000 is not something a person meant.
     values["rows"] = form_rows(values)
     return values
@@ -270,6 +285,8 @@ def work_router() -> APIRouter:
             "record": record,
             "evidence": {r.indicator_id: r for r in record.self_evaluation.ratings} if record.self_evaluation else {},
             "untouched": untouched_themes(model, plan["actions"]),
+            "questions": questions_for(Reviewed(row, record, model)) if kind == "review" else [],
+            "attendee_roles": ATTENDEE_ROLES,
         }
         return TEMPLATES.TemplateResponse(request, TEMPLATE.get(kind, "work.html"), context, status_code=status)
 
@@ -469,6 +486,7 @@ def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any
         return {
             "contacts": {role: contact for role, contact in contacts.items() if contact is not None},
             "timeline_acknowledged": form.get("timeline_acknowledged") == "yes",
+            "share_self_evaluation": row.review_type == "peer" and form.get("share_self_evaluation") == "yes",
         }
     if kind == "action-plan":
         return action_plan_data(form, form_rows(form))
@@ -486,5 +504,5 @@ def _data(kind: str, form: dict[str, Any], row: CycleStatusRow) -> dict[str, Any
         "format": "report" if row.review_type == "expert" else "summary",
         "body": str(form.get("body", "")).strip(),
         "summary_for_staff": str(form.get("summary_for_staff", "")).strip(),
-        **{k: v for k, v in lists.items() if k != "agreed_levels"},
+        **{k: v for k, v in lists.items() if k in REPORT_LISTS},
     }
