@@ -388,6 +388,23 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
     )
     assert crafted.status_code == 422 and "is not a member of peer group b-pg1" in crafted.json()["detail"]
 
+    # Evaluations shared within a peer group stay in it: a school of sec-a-b's group reaches its own group's page
+    # and nothing of sec-a's group (each member's shared evaluations, the group's, the pack), as if none existed.
+    outsider = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cis.test")
+    token = await issue_token(
+        pool, Principal(role=Role.INSTITUTION, cycle_id=OTHER_GROUP[0].cycle_id, expires_at=LATER)
+    )
+    assert (await outsider.get(f"/signin?token={token}")).status_code == 303
+    assert (await outsider.get(f"/cycles/{OTHER_GROUP[0].cycle_id}/peer-evaluations")).status_code == 200
+    for path in [f"/cycles/{s.cycle_id}/peer-evaluations" for s in OWN_GROUP] + [
+        "/groups/sec-a/b-pg1/evaluations",
+        "/groups/sec-a/b-pg1/pack",
+        "/groups/sec-a/b-pg1/pack.pdf",
+    ]:
+        reached = await outsider.get(path)
+        assert reached.status_code == 404, (path, reached.status_code)
+        assert not any(s.name in reached.text for s in OWN_GROUP), path
+
 
 async def clients_openapi(app: Any, pool: asyncpg.Pool) -> dict[str, Any]:
     """/openapi.json as a signed-in caller reads it."""
