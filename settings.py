@@ -9,6 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
 
 
+class SecretRequired(ValueError):
+    """A process outside `cis dev` was started without CIS_SECRET_KEY."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CIS_", extra="ignore")
 
@@ -28,14 +32,22 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    mail_sends_per_second: float | None = Field(
+        default=None, gt=0, description="Most emails a second over every worker (the SMTP provider's limit)"
+    )
     mail_from: str = "Careers Impact System <no-reply@careers-impact.example>"
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where links in emails point")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For names the client (comma-separated addresses, or * behind a proxy "
+        "that alone reaches the web app): the sign-in brake counts per client, not per proxy",
+    )
     secret_key: str | None = Field(default=None, description="Signs links and sessions; unset = one kept in data_dir")
 
-    @field_validator("cec_email", mode="before")
+    @field_validator("cec_email", "mail_sends_per_second", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
-        """`CIS_CEC_EMAIL=` (compose passes an unset variable as empty) means no address."""
+        """`CIS_CEC_EMAIL=` (compose passes an unset variable as empty) means no address (and no limit)."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cec_email")
@@ -44,10 +56,19 @@ class Settings(BaseSettings):
         # Checked here, once, rather than by every cycle start and every send that would use it.
         return None if value is None else str(_EMAIL.validate_python(value.strip()))
 
-    def secret(self) -> str:
-        """The configured secret, or one made once and kept in the data folder (for the dev stack)."""
+    def secret(self, dev_stack: bool) -> str:
+        """The configured secret; on a `cis dev` stack only, one made once and kept in its data folder.
+
+        Anywhere else every worker and web replica must share one key (links signed by one are checked by
+        another), and a key made up by one process on its own disk would differ on the next machine.
+        """
         if self.secret_key:
             return self.secret_key
+        if not dev_stack:
+            raise SecretRequired(
+                "set CIS_SECRET_KEY (the same long random value for every worker and web process, "
+                "e.g. from `python -c 'import secrets; print(secrets.token_hex(32))'`); only `cis dev` makes its own"
+            )
         path = self.data_dir / "secret.key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)

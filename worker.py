@@ -7,13 +7,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -22,14 +22,19 @@ from activities.facilitator_digest import WeeklyDigests
 from activities.mail_delivery import MailDelivery, SmtpSettings
 from activities.mail_message import MailSettings
 from activities.peer_group_joining import PeerGroupJoiner
-from settings import Settings
+from activities.roster_launching import RosterLauncher
+from domain.mail import mail_task_queue
+from operations.spec_builder import SpecContext
+from settings import SecretRequired, Settings
 from stack.addresses import StackAddresses
 from stack.stop_signal import wait_for_stop
+from stack.temporal_connection import connect_temporal
 from store.event_store import EventStore
 from workflows.follow_up import FollowUpWorkflow
 from workflows.mailbox import MailboxWorkflow
 from workflows.peer_group import PeerGroupWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
+from workflows.roster_launch import RosterLaunchWorkflow
 from workflows.weekly_digest import WeeklyDigestWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -38,6 +43,7 @@ WORKFLOWS: Sequence[type] = (
     PeerGroupWorkflow,
     MailboxWorkflow,
     WeeklyDigestWorkflow,
+    RosterLaunchWorkflow,
 )
 
 # Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
@@ -73,11 +79,12 @@ def configure_logging(level: str = "INFO") -> None:
     )
 
 
-def mail_settings(settings: Settings) -> MailSettings:
+def mail_settings(settings: Settings, dev_stack: bool) -> MailSettings:
+    """`dev_stack`: running on (or joining) a `cis dev` stack, whose data folder may hold the secret."""
     return MailSettings(
         mail_from=settings.mail_from,
         public_url=settings.public_url,
-        secret=settings.secret(),
+        secret=settings.secret(dev_stack),
         cec_email=settings.cec_email,
         model_dir=settings.model_dir,
     )
@@ -95,6 +102,26 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
     )
 
 
+class EngineWorkers:
+    """One process's workers: every workflow and the event recording on the task queue, and the mail senders on
+    the mail queue (domain.mail.mail_task_queue), where Temporal holds every worker of every machine together to
+    the SMTP provider's rate (`mail_sends_per_second`, enforced by the server for the whole queue)."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._running = AsyncExitStack()
+
+    async def __aenter__(self) -> "EngineWorkers":
+        async with AsyncExitStack() as starting:
+            for worker in self.workers:
+                await starting.enter_async_context(worker)
+            self._running = starting.pop_all()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._running.aclose()
+
+
 def build_worker(
     client: Client,
     pool: asyncpg.Pool,
@@ -103,29 +130,50 @@ def build_worker(
     max_cached_workflows: int = 1000,
     smtp: SmtpSettings | None = None,
     mail: MailSettings | None = None,
-) -> Worker:
+    mail_sends_per_second: float | None = None,
+    specs: SpecContext | None = None,
+) -> EngineWorkers:
     """`sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it.
-    Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them."""
+    Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them.
+    `specs`: the models, calendar and settings rosters launched from the web are built with (the environment's)."""
     recorder = EventRecorder(EventStore(pool))
-    activities: list[Callable[..., Any]] = [recorder.record_events, PeerGroupJoiner(client).join_peer_group]
+    launcher = RosterLauncher(client, pool, specs or SpecContext(Settings()), task_queue)
+    activities: list[Callable[..., Any]] = [
+        recorder.record_events,
+        PeerGroupJoiner(client).join_peer_group,
+        launcher.start_roster_groups,
+        launcher.start_roster_cycles,
+    ]
+    mail_activities: list[Callable[..., Any]] = []
     if smtp is not None and mail is not None:
-        activities.append(MailDelivery(pool, smtp, mail).deliver_mail)
-        activities.append(WeeklyDigests(pool, smtp, mail).send_weekly_digests)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        sticky_queue_schedule_to_start_timeout=sticky_timeout,
-        max_cached_workflows=max_cached_workflows,
-        workflows=list(WORKFLOWS),
-        activities=activities,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
-    )
-
-
-async def connect_temporal(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+        mail_activities = [
+            MailDelivery(pool, smtp, mail).deliver_mail,
+            WeeklyDigests(pool, smtp, mail).send_weekly_digests,
+        ]
+    workers = [
+        Worker(
+            client,
+            task_queue=task_queue,
+            sticky_queue_schedule_to_start_timeout=sticky_timeout,
+            max_cached_workflows=max_cached_workflows,
+            workflows=list(WORKFLOWS),
+            # The senders stay here too for deliveries scheduled on this queue before mail had its own.
+            activities=activities + mail_activities,
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+            ),
+        )
+    ]
+    if mail_activities:
+        workers.append(
+            Worker(
+                client,
+                task_queue=mail_task_queue(task_queue),
+                activities=mail_activities,
+                max_task_queue_activities_per_second=mail_sends_per_second,
+            )
+        )
+    return EngineWorkers(workers)
 
 
 def joined_mail(settings: Settings, stack: StackAddresses) -> tuple[SmtpSettings | None, MailSettings]:
@@ -135,7 +183,7 @@ def joined_mail(settings: Settings, stack: StackAddresses) -> tuple[SmtpSettings
     if smtp is None and stack.smtp_address:
         host, _, port = stack.smtp_address.rpartition(":")
         smtp = SmtpSettings(host=host, port=int(port))
-    mail = mail_settings(settings)
+    mail = mail_settings(settings, stack.from_dev_stack)
     if stack.web_url and "public_url" not in settings.model_fields_set:
         mail = mail.model_copy(update={"public_url": stack.web_url})
     return smtp, mail
@@ -145,15 +193,23 @@ async def run_worker(settings: Settings, stack: StackAddresses) -> None:
     from store.database import create_pool
     from store.migrations_runner import apply_migrations
 
+    smtp, mail = joined_mail(settings, stack)
     await apply_migrations(stack.database_url)
     pool = await create_pool(stack.database_url)
-    client = await connect_temporal(stack.temporal_address, settings.namespace)
-    smtp, mail = joined_mail(settings, stack)
+    client = await connect_temporal(stack.temporal_address, stack.namespace, local=stack.temporal_local)
     structlog.get_logger("cis.worker").info(
         "worker started", task_queue=settings.task_queue, temporal=stack.temporal_address
     )
     try:
-        async with build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail):
+        async with build_worker(
+            client,
+            pool,
+            settings.task_queue,
+            smtp=smtp,
+            mail=mail,
+            mail_sends_per_second=settings.mail_sends_per_second,
+            specs=SpecContext(settings),
+        ):
             await wait_for_stop()
         structlog.get_logger("cis.worker").info("worker stopped")
     finally:
@@ -165,8 +221,13 @@ def main() -> None:
     configure_logging(settings.log_level)
     if not settings.temporal_address or not settings.database_url:
         sys.exit("worker: set CIS_TEMPORAL_ADDRESS and CIS_DATABASE_URL (or run `cis dev`)")
-    stack = StackAddresses(temporal_address=settings.temporal_address, database_url=settings.database_url)
-    asyncio.run(run_worker(settings, stack))
+    stack = StackAddresses(
+        temporal_address=settings.temporal_address, namespace=settings.namespace, database_url=settings.database_url
+    )
+    try:
+        asyncio.run(run_worker(settings, stack))
+    except SecretRequired as missing:
+        sys.exit(f"worker: {missing}")
 
 
 if __name__ == "__main__":

@@ -14,16 +14,16 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 from temporalio.client import Client, RPCError
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from content.calendar_catalog import CalendarFileError
 from content.model_catalog import ModelFileError
 from domain.boundary_types import shallow, storable_line
 from domain.refusals import Refusal, refusal_from
 from operations.cycles import CycleUnavailable, Refused, UnknownCycle
-from settings import Settings
+from settings import SecretRequired, Settings
 from stack.addresses import NoStack, StackAddresses, resolve
 from stack.data_folder_lock import FolderInUse
+from stack.temporal_connection import TemporalConfigError, connect_temporal
 from store.database import create_pool
 
 
@@ -59,7 +59,16 @@ def _run(action: Callable[[], Awaitable[object]]) -> None:
     except ValidationError as error:
         # Bad input built into a request or a spec: the field and the rule, like every other refusal.
         fail(f"refused: {refusal_from(error)}", 2)
-    except (NoStack, FolderInUse, UnknownCycle, CycleUnavailable, ModelFileError, CalendarFileError) as error:
+    except (
+        NoStack,
+        FolderInUse,
+        SecretRequired,
+        TemporalConfigError,
+        UnknownCycle,
+        CycleUnavailable,
+        ModelFileError,
+        CalendarFileError,
+    ) as error:
         fail(one_line(str(error)))
     except RPCError as error:
         fail(f"Temporal: {one_line(error.message)}")
@@ -105,9 +114,7 @@ def settings_for(data_dir: Path | None = None) -> Settings:
 
 async def temporal_client(stack: StackAddresses) -> Client:
     try:
-        return await Client.connect(
-            stack.temporal_address, namespace=stack.namespace, data_converter=pydantic_data_converter
-        )
+        return await connect_temporal(stack.temporal_address, stack.namespace, local=stack.temporal_local)
     except RuntimeError as error:
         raise NoStack(f"cannot reach Temporal at {stack.temporal_address}: {error}") from None
 

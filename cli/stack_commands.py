@@ -92,9 +92,11 @@ def web(
     configure_logging(settings.log_level)
 
     async def body() -> None:
-        async with serving_web(
-            resolve(settings), settings.secret(), host, port, settings.public_url.startswith("https:")
-        ) as url:
+        stack = resolve(settings)
+        secret = settings.secret(stack.from_dev_stack)
+        secure = settings.public_url.startswith("https:")
+        proxies = settings.forwarded_allow_ips
+        async with serving_web(stack, secret, host, port, secure, forwarded_allow_ips=proxies) as url:
             typer.echo(f"web app on {url}")
             await wait_for_stop()
 

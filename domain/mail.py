@@ -33,6 +33,11 @@ OPTIONAL_NUDGES: frozenset[PromptKind] = frozenset(
 CEC_MAILBOX = "cec"
 
 
+def mail_task_queue(task_queue: str) -> str:
+    """The task queue of the mail senders, beside the engine's own: rate-limited for the SMTP provider."""
+    return f"{task_queue}-mail"
+
+
 def mailbox_workflow_id(subject_id: str) -> str:
     """One mailbox per cycle (or per peer group, for the facilitator's group prompts)."""
     return f"mail-{subject_id}"

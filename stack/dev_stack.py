@@ -11,16 +11,16 @@ from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.mail_delivery import SmtpSettings
-from operations.spec_builder import calendar_from
+from operations.spec_builder import SpecContext, calendar_from
 from operations.weekly_digests import ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, clear_addresses, write_addresses
 from stack.data_folder_lock import holding_data_folder
 from stack.embedded import EmbeddedPostgres, TemporalDevServer, free_port
 from stack.mail_catcher import MailCatcher
+from stack.temporal_connection import connect_temporal
 from stack.web_server import serving_web
 from store.database import create_pool
 from store.migrations_runner import apply_migrations
@@ -75,9 +75,8 @@ async def running_stack(
             await temporal.start()
             temporal_address, ui_url = temporal.address, temporal.ui_url
 
-        client = await Client.connect(
-            temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter
-        )
+        local = settings.temporal_address is None
+        client = await connect_temporal(temporal_address, settings.namespace, local=local)
         pool = await create_pool(database_url)
         stack.push_async_callback(pool.close)
         smtp = smtp_settings(settings)
@@ -92,6 +91,7 @@ async def running_stack(
         addresses = StackAddresses(
             temporal_address=temporal_address,
             namespace=settings.namespace,
+            temporal_local=local,
             database_url=database_url,
             temporal_ui_url=ui_url,
             time_scale=time_scale,
@@ -100,8 +100,10 @@ async def running_stack(
             mail_dir=mail_dir,
         )
         if with_web:
+            secret = settings.secret(dev_stack=True)
+            port = _web_port(data_dir, web_port)
             web_url = await stack.enter_async_context(
-                serving_web(addresses, settings.secret(), "127.0.0.1", _web_port(data_dir, web_port), settings=settings)
+                serving_web(addresses, secret, "127.0.0.1", port, settings=settings)
             )
             addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)
@@ -109,7 +111,15 @@ async def running_stack(
         if with_worker:
             # Links in the mail point at the web app this stack serves, whichever port it found free.
             _, mail = joined_mail(settings, addresses)
-            worker = build_worker(client, pool, settings.task_queue, smtp=smtp, mail=mail)
+            worker = build_worker(
+                client,
+                pool,
+                settings.task_queue,
+                smtp=smtp,
+                mail=mail,
+                mail_sends_per_second=settings.mail_sends_per_second,
+                specs=SpecContext(settings),
+            )
             await stack.enter_async_context(worker)
         # Without a worker of its own (`cis dev --no-worker`), the digest waits for a `cis worker` to join.
         await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)

@@ -28,9 +28,13 @@ async def serving_web(
     port: int,
     secure_cookies: bool = False,
     settings: Settings | None = None,
+    forwarded_allow_ips: str = "127.0.0.1",
 ) -> AsyncIterator[str]:
     app = create_app(stack, secret, secure_cookies=secure_cookies, settings=settings)
-    server = _QuietServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips
+    )
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

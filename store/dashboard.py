@@ -161,6 +161,19 @@ async def dashboard(
     )
 
 
+async def cycles_after(pool: asyncpg.Pool, principal: Principal, after: str | None, limit: int) -> list[CycleStatusRow]:
+    """Up to `limit` cycles in the principal's scope, in cycle id order, after the cycle `after` (a keyset page:
+    each page is one index range however many cycles there are, and stays right while cycles are added)."""
+    scope, values = _scope(principal)
+    values += [after or "", limit]
+    rows = await pool.fetch(
+        f"SELECT {CycleStatusRow.columns()} FROM cycle_status WHERE {scope} AND cycle_id > ${len(values) - 1} "
+        f"ORDER BY cycle_id LIMIT ${len(values)}",
+        *values,
+    )
+    return [CycleStatusRow.model_validate(dict(row)) for row in rows]
+
+
 def days_overdue(row: CycleStatusRow, now: datetime) -> int:
     """Calendar days from the stage's due date to the cycle's own today (its clock at the real moment `now`, so a
     quiet cycle on a time scale counts as far as a busy one)."""

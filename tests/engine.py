@@ -13,7 +13,6 @@ import asyncpg
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.mail_delivery import SmtpSettings
 from activities.mail_message import MailSettings
@@ -22,7 +21,9 @@ from domain.london_time import at_london, in_london
 from domain.requests import Receipt, ReviewDayRequest
 from domain.timeline import CycleView
 from operations import cycles
-from worker import build_worker
+from operations.spec_builder import SpecContext
+from settings import Settings
+from worker import EngineWorkers, build_worker
 from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -30,13 +31,15 @@ HISTORIES = Path(__file__).parent / "histories"
 LEAD = "reviewer@cec.example"
 
 
+# Rosters launched from the web are built by the worker; the time-skipping server has no custom search attributes.
+SPECS = SpecContext(Settings(search_attributes=False))
 MAIL = MailSettings(mail_from="CIS <cis@cec.example>", public_url="https://cis.example", secret="test-secret")
 
 
 @asynccontextmanager
 async def running_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, cache: bool = True, smtp_port: int | None = None
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[EngineWorkers]:
     """`cache=False` for workers that will be stopped mid-cycle: the time-skipping test server never hands a
     stopped worker's sticky tasks to another worker (a real server does, after the sticky timeout).
     `smtp_port`: deliver mail to the test's SMTP server there."""
@@ -49,6 +52,7 @@ async def running_worker(
         max_cached_workflows=1000 if cache else 0,
         smtp=smtp,
         mail=MAIL,
+        specs=SPECS,
     ) as worker:
         yield worker
 

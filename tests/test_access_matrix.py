@@ -141,6 +141,15 @@ ROUTES: dict[str, Use] = {
     "GET /dashboard.csv": Use(SIGNED_IN, scope="none"),
     "GET /admin/roster": Use(frozenset({"admin"}), scope="none", denied=404),
     "POST /admin/roster": Use(frozenset({"admin"}), scope="none", denied=404, ok=ALLOWED_WRITE, body={"cohort": "x"}),
+    # A launch's progress is CEC's alone; no launch by that id here, so CEC too is told it does not exist
+    # (tests/test_roster_launch.py shows CEC one that does).
+    "GET /admin/launches/{launch_id}": Use(
+        frozenset({"admin"}),
+        scope="none",
+        denied=404,
+        ok=frozenset({404}),
+        params={"launch_id": ("sec-a-0123456789ab",)},
+    ),
     "GET /cycles/{cycle_id}": Use(SIGNED_IN),
     "GET /cycles/{cycle_id}/timeline.ics": Use(SIGNED_IN),
     "GET /cycles/{cycle_id}/submissions/{kind}": Use(SIGNED_IN, params={"kind": ("onboarding",)}),

@@ -24,6 +24,7 @@ from activities.mail_delivery import SmtpSettings
 from domain.access import Principal, Role
 from domain.roster import roster_template
 from operations.cohorts import launch_cohort
+from operations.spec_builder import SpecContext
 from settings import Settings
 from stack.addresses import StackAddresses
 from stack.embedded import free_port
@@ -71,7 +72,7 @@ async def test_every_role_completes_its_journey_accessibly_on_a_phone(
     outbox = SmtpSettings(host="127.0.0.1", port=smtp.port, timeout_seconds=5)
     try:
         async with (
-            build_worker(engine.client, pool, engine.task_queue, smtp=outbox, mail=mail),
+            build_worker(engine.client, pool, engine.task_queue, smtp=outbox, mail=mail, specs=SpecContext(settings)),
             serving_web(stack, "browser-secret", "127.0.0.1", port, settings=settings) as base,
             chromium() as browser,
         ):

@@ -37,7 +37,11 @@ async def test_a_prompt_for_cec_reaches_cis_cec_email(
     schedule = build_schedule(spec.start_date, spec.policy, spec.calendar)
     try:
         worker = build_worker(
-            env.client, pool, engine.task_queue, smtp=smtp_settings(settings), mail=mail_settings(settings)
+            env.client,
+            pool,
+            engine.task_queue,
+            smtp=smtp_settings(settings),
+            mail=mail_settings(settings, dev_stack=False),
         )
         async with worker:
             await engine.start(spec)

@@ -35,7 +35,10 @@ RAW: dict[str, Any] = yaml.safe_load(COMPOSE_TEXT)
 PYPROJECT: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 APP_SERVICES = ("cis-setup", "worker", "web")
-EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-ui", "mailpit", *APP_SERVICES}
+EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-ui", "mailpit", "proxy", *APP_SERVICES}
+# Past one machine, in miniature: more than one of each, so nothing can quietly rely on being alone.
+REPLICATED = ("worker", "web")
+PROXY_CONFIG = PurePosixPath("/etc/nginx/conf.d/default.conf")
 SHARED_ENV_ANCHOR = "x-cis-env"
 APP_COMMANDS = {
     "cis-setup": ["setup"],
@@ -325,12 +328,31 @@ def test_app_services_run_cis_commands_that_exist(name: str) -> None:
     assert not unknown, f"service {name}: `cis {command[0]}` has no options {unknown} (it has {sorted(options)})"
 
 
-def test_web_publishes_the_port_it_listens_on() -> None:
-    command = RAW["services"]["web"]["command"]
+@pytest.mark.parametrize("name", REPLICATED)
+def test_workers_and_web_run_more_than_once(name: str) -> None:
+    replicas = (RAW["services"][name].get("deploy") or {}).get("replicas", 1)
+    assert int(replicas) >= 2, f"{name} runs {replicas} replica(s); run at least two"
+
+
+def test_the_web_replicas_are_reached_through_one_port(services: dict[str, Any], cis_env: dict[str, str]) -> None:
+    web, proxy = RAW["services"]["web"], services["proxy"]
+    command = web["command"]
     port = int(command[command.index("--port") + 1])
-    targets = {p.target for p in ports(RAW["services"]["web"])}
-    assert port in targets, f"web listens on {port} but publishes container ports {sorted(targets)}"
     assert command[command.index("--host") + 1] == "0.0.0.0", "web must listen on 0.0.0.0 to be reachable"
+    assert port in container_ports(web), f"web listens on {port} but exposes {sorted(container_ports(web))}"
+    assert not ports(web), "two web replicas cannot publish the same host port: the proxy publishes one"
+    assert dependencies(proxy).get("web") == "service_healthy", "the proxy waits for a healthy web replica"
+    config = next((bind_source(m) for m in mounts(proxy) if m.target == PROXY_CONFIG and bind_source(m)), None)
+    assert config is not None and (ROOT / "deploy") in config.parents, f"the proxy's {PROXY_CONFIG} is not from deploy/"
+    text = config.read_text()
+    listens = {int(p) for p in re.findall(r"^\s*listen\s+(\d+)\s*;", text, re.MULTILINE)}
+    upstreams = re.findall(r"http://([\w-]+):(\d+)", text)
+    assert upstreams == [("web", str(port))], f"the proxy forwards to {upstreams}, not web:{port}"
+    published = [p for p in ports(proxy) if p.target in listens]
+    assert len(published) == 1 and published[0].host_ip == "127.0.0.1", f"the proxy publishes {ports(proxy)}"
+    public = urlsplit(cis_env["CIS_PUBLIC_URL"])
+    assert public.port == published[0].published, "links in emails point at the proxy's port"
+    assert "X-Forwarded-For" in text and cis_env["CIS_FORWARDED_ALLOW_IPS"], "the web app must see each client"
 
 
 # --- the Dockerfile ----------------------------------------------------------------------------------------

@@ -1,21 +1,25 @@
-"""CEC's pages: launch a cohort from an uploaded roster, with the roster's validation report."""
+"""CEC's pages: launch a cohort from an uploaded roster (its validation report, or the launch's progress)."""
 
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Role
-from domain.boundary_types import SLUG_MAX
+from domain.boundary_types import SLUG_MAX, storable_line
 from domain.roster import parse_roster
-from operations.cohorts import launch_cohort
-from operations.spec_builder import SpecContext, launch_problems, specs_from_roster
+from domain.roster_launch import RosterLaunch, launch_id_for
+from operations.cohorts import launch_in_background, launch_progress
+from operations.spec_builder import SpecContext, launch_problems
 from web.csrf import check_csrf, csrf_token
 from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, plain_words
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer
+
+# A cohort id (at most SLUG_MAX), a hyphen and twelve hex digits.
+LAUNCH_ID_MAX = SLUG_MAX + 13
 
 
 def admin_router() -> APIRouter:
@@ -26,7 +30,6 @@ def admin_router() -> APIRouter:
             "principal": viewer,
             "csrf": csrf_token(request),
             "problems": [],
-            "report": None,
             "form_errors": FormErrors(),
             **extra,
         }
@@ -82,8 +85,28 @@ def admin_router() -> APIRouter:
             return render(
                 request, viewer, 422, problems=problems, cohort=cohort[:SLUG_MAX], start=typed, form_errors=errors
             )
-        specs = specs_from_roster(context, rows, cohort, start, request.app.state.time_scale)
-        report = await launch_cohort(request.app.state.client, specs, settings.task_queue)
-        return render(request, viewer, report=report, cohort=cohort)
+        scale = request.app.state.time_scale
+        launch = RosterLaunch(
+            launch_id=launch_id_for(cohort, start, scale, rows),
+            cohort=cohort,
+            start_date=start,
+            time_scale=scale,
+            rows=rows,
+            launched_by=viewer.email or "cec",
+        )
+        # The workers launch it, a batch at a time: a national roster takes far longer than a request should.
+        await launch_in_background(request.app.state.client, request.app.state.pool, launch, settings.task_queue)
+        return RedirectResponse(f"/admin/launches/{launch.launch_id}", status_code=303)
+
+    @router.get("/admin/launches/{launch_id}", response_class=HTMLResponse)
+    async def launch_page(request: Request, viewer: Viewer, launch_id: str) -> Response:
+        """How far a roster's launch has got; the page refreshes its progress by itself until it is done."""
+        if viewer.role is not Role.ADMIN or len(launch_id) > LAUNCH_ID_MAX:
+            raise HTTPException(status_code=404)
+        progress = await launch_progress(request.app.state.client, launch_id)
+        if progress is None:
+            raise HTTPException(status_code=404, detail=f"no launch {storable_line(launch_id, 80)}")
+        context = {"principal": viewer, "progress": progress, "form_errors": FormErrors()}
+        return TEMPLATES.TemplateResponse(request, "roster_launch.html", context)
 
     return router

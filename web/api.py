@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import asyncpg
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -38,13 +37,11 @@ from domain.timeline_ics import MilestoneDates, timeline_calendar
 from operations import cycles, peer_groups
 from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from store.access_tokens import principal_for
-from store.dashboard import DashboardFilters, dashboard
+from store.dashboard import cycles_after
 from store.read_models import (
     CycleStatusRow,
     PeerGroupRow,
     cycle_record,
-    get_cycle_status,
-    list_cycle_status,
     stored_timeline,
 )
 from web.rate_limit import limiter
@@ -52,6 +49,9 @@ from web.scope import visible_cycle, visible_group
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
 # Request bodies are the workflows' own request models; their `actor` is always set here, from the token.
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+CYCLE_ID_MAX = 120
 
 
 async def bearer_principal(request: Request) -> Principal:
@@ -93,16 +93,25 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api", tags=["cycles"])
 
     @router.get("/cycles", response_model=list[CycleStatusRow])
-    async def list_cycles(request: Request, caller: Caller) -> list[CycleStatusRow]:
-        """The cycles in the caller's scope, from the read model."""
-        pool: asyncpg.Pool = request.app.state.pool
-        if caller.role is Role.ADMIN:
-            return await list_cycle_status(pool)
-        if caller.role is Role.FACILITATOR:
-            board = await dashboard(pool, caller, DashboardFilters())
-            return board.rows
-        row = await get_cycle_status(pool, caller.cycle_id or "")
-        return [row] if row is not None else []
+    async def list_cycles(
+        request: Request,
+        response: Response,
+        caller: Caller,
+        after: Annotated[
+            str | None, Query(max_length=CYCLE_ID_MAX, description="The last cycle id of the previous page")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Cycles in this page")] = PAGE_SIZE,
+    ) -> list[CycleStatusRow]:
+        """The cycles in the caller's scope, from the read model, a page at a time in cycle id order. When there
+        are more, the `Link` header names the next page (`rel="next"`: the same query, `after` the last id)."""
+        if after is not None and not is_cycle_id(after):
+            raise HTTPException(status_code=422, detail="after: the id of the last cycle of the previous page")
+        rows = await cycles_after(request.app.state.pool, caller, after, limit + 1)
+        if len(rows) > limit:
+            rows = rows[:limit]
+            following = request.url.include_query_params(after=rows[-1].cycle_id, limit=limit)
+            response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+        return rows
 
     @router.get("/cycles/{cycle_id}", response_model=CycleDetail)
     async def get_cycle(request: Request, caller: Caller, cycle_id: str) -> CycleDetail:

@@ -13,10 +13,10 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from settings import Settings
 from stack.addresses import StackAddresses
+from stack.temporal_connection import connect_temporal
 from store.database import create_pool
 from web.admin_pages import admin_router
 from web.api import api_router
@@ -61,9 +61,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pool = await create_pool(stack.database_url, max_size=5)
-        app.state.client = await Client.connect(
-            stack.temporal_address, namespace=stack.namespace, data_converter=pydantic_data_converter
-        )
+        app.state.client = await connect_temporal(stack.temporal_address, stack.namespace, local=stack.temporal_local)
         yield
         await app.state.pool.close()
 

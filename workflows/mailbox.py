@@ -37,6 +37,7 @@ from domain.recipients import Directory
 from domain.stages import ContactRole, ReviewType
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
+from workflows.mail_queue import mail_queue
 
 with workflow.unsafe.imports_passed_through():
     from activities.mail_delivery import DELIVER_MAIL
@@ -133,6 +134,7 @@ class MailboxWorkflow:
                 DELIVER_MAIL,
                 request,
                 result_type=DeliveryResult,
+                task_queue=mail_queue(),
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=DELIVERY_RETRY,
             )

@@ -17,6 +17,7 @@ from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
 from workflows.cycle_time import cycle_now, sleep_until
 from workflows.event_log import EventLog
+from workflows.mail_queue import mail_queue
 
 with workflow.unsafe.imports_passed_through():
     from activities.facilitator_digest import SEND_WEEKLY_DIGESTS, DigestRun, DigestSent
@@ -60,6 +61,7 @@ class WeeklyDigestWorkflow:
             SEND_WEEKLY_DIGESTS,
             DigestRun(week_of=london_date(moment), dated=moment),
             result_type=list[DigestSent],
+            task_queue=mail_queue(),
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(minutes=30)),
         )
