@@ -28,16 +28,16 @@ from worker import build_worker, joined_mail, smtp_settings
 
 
 def _web_port(data_dir: Path, preferred: int) -> int:
-    """The port this data folder's web app had last time, while it is free: the links in mail already sent
-    (and in the people's inboxes) still work after `cis dev` restarts."""
-    remembered = data_dir / "web_port"
+    """The port this data folder's web app had last time (served again while it is free): the links in mail
+    already sent (and in the people's inboxes) still work after `cis dev` restarts."""
     try:
-        previous: int | None = int(remembered.read_text())
+        return int((data_dir / "web_port").read_text())
     except (FileNotFoundError, ValueError):
-        previous = None
-    port = free_port(previous or preferred)
-    remembered.write_text(str(port))
-    return port
+        return preferred
+
+
+def _remember_web_port(data_dir: Path, web_url: str) -> None:
+    (data_dir / "web_port").write_text(web_url.rsplit(":", 1)[1])
 
 
 class RunningStack:
@@ -103,8 +103,9 @@ async def running_stack(
             secret = settings.secret(dev_stack=True)
             port = _web_port(data_dir, web_port)
             web_url = await stack.enter_async_context(
-                serving_web(addresses, secret, "127.0.0.1", port, settings=settings)
+                serving_web(addresses, secret, "127.0.0.1", port, settings=settings, any_port_if_taken=True)
             )
+            _remember_web_port(data_dir, web_url)
             addresses = addresses.model_copy(update={"web_url": web_url})
         write_addresses(data_dir, addresses)
         stack.callback(clear_addresses, data_dir)
