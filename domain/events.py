@@ -503,3 +503,5 @@ class StoredEvent(BaseModel):
     data: dict[str, Any]
     metadata: dict[str, Any]
     recorded_at: datetime
+    # The writing transaction's id: readers follow (transaction_id, position), see store/event_order.py.
+    transaction_id: int = 0

@@ -31,6 +31,17 @@ class IdempotencyConflict(EventStoreError):
         )
 
 
+class AppendOutOfOrder(EventStoreError):
+    """The transaction took its id before the stream's last append did: readers would see its events first."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(
+            f"stream {stream_id!r}: this transaction wrote before the stream's last append and would be followed "
+            "ahead of it; nothing was appended: append first in a new transaction"
+        )
+
+
 class MigrationChanged(EventStoreError):
     """A migration file differs from the text this database already ran."""
 

@@ -12,7 +12,7 @@ from domain.events import StoredEvent
 
 EVENT_COLUMNS = (
     "position, stream_id, version, event_id::text AS event_id, type, "
-    "data::text AS data, metadata::text AS metadata, recorded_at"
+    "data::text AS data, metadata::text AS metadata, recorded_at, transaction_id"
 )
 
 
@@ -26,4 +26,5 @@ def stored_event(row: asyncpg.Record) -> StoredEvent:
         data=json.loads(row["data"]),
         metadata=json.loads(row["metadata"]),
         recorded_at=row["recorded_at"],
+        transaction_id=row["transaction_id"],
     )

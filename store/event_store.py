@@ -1,31 +1,16 @@
-"""The event store: appends with optimistic concurrency and idempotency; reads by stream or by global position.
+"""The event store: appends with optimistic concurrency and idempotency; reads by stream or in followed order.
 
-Global position order is commit order
--------------------------------------
-`position` comes from an identity sequence, which hands out numbers when rows are
-inserted, not when their transactions commit. Left alone, two appends could take
-positions 10 and 11 and commit 11 first; a reader following `read_all(after_position)`
-would see 11, move past 10, and never see 10 once it commits.
+Appends take no lock. Optimistic concurrency is the unique (stream_id, version) key: two writers that read
+the same version both insert version N+1, the second insert waits for the first to commit, then finds the
+row taken and appends nothing (WrongExpectedVersion). Idempotency is the unique event_id: a retried batch
+finds its ids stored and is answered as the first time. Readers follow the log in (transaction_id,
+position) order below the oldest open transaction, so no reader skips an event that commits late
+(store/event_order.py).
 
-DESIGN.md offers two ways out: serialise appends, or let readers stop below the oldest
-open transaction (an xid8 column and `pg_snapshot_xmin(pg_current_snapshot())`). We
-serialise. Every append transaction first takes one transaction-scoped advisory lock
-(`pg_advisory_xact_lock`, store/append_lock.py), so positions are drawn and committed
-one transaction at a time; PostgreSQL releases the lock only after the commit is
-visible. A reader that sees position N can rely on every lower position being visible
-already or never existing (a rolled-back append leaves a harmless gap).
-
-Why this one: every reader stays a plain `WHERE position > $1` with no snapshot
-arithmetic to get subtly wrong in each future consumer, and the lock makes the
-expected-version check exact: a writer reads its stream's version only after the
-previous writer committed, so a clash is a clear WrongExpectedVersion.
-
-The cost: no two appends run at once, across all streams, so throughput is one short
-transaction (the insert plus its inline projections, a few milliseconds) at a time,
-a few hundred appends a second. The load is far below that: about 50 events per cycle
-over 18 weeks and 5,000 cycles a year is some 250,000 events a year, with bursts when
-a cohort starts. Callers of `append_in` hold the lock until their transaction ends, so
-they should commit promptly; a rebuild takes the same lock and pauses appends meanwhile.
+The read models are not written by the append: a follower projects the events after they commit
+(store/projection_follower.py). `EventStore.append` returns only once the follower has projected its
+events, so whoever appended (a person's submission, through the workflow's record_events) reads them back
+on the next page.
 """
 
 import json
@@ -35,11 +20,11 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from domain.events import AppendRequest, StoredEvent
-from store.append_lock import take_append_lock
 from store.database import PgConnection
-from store.errors import IdempotencyConflict, WrongExpectedVersion
+from store.errors import AppendOutOfOrder, IdempotencyConflict, WrongExpectedVersion
+from store.event_order import START, EventCursor, read_followable
 from store.event_rows import EVENT_COLUMNS, stored_event
-from store.projections import project
+from store.projection_follower import catch_up
 
 
 class AppendResult(BaseModel):
@@ -48,6 +33,8 @@ class AppendResult(BaseModel):
     positions: list[int]
     version: int
     duplicate: bool
+    # Where the batch's last event stands in the followed order: the projections are caught up once past it.
+    cursor: EventCursor
 
 
 class EventStore:
@@ -55,8 +42,11 @@ class EventStore:
         self._pool = pool
 
     async def append(self, request: AppendRequest) -> AppendResult:
+        """Append, then wait until the read models show the batch (read-your-writes for whoever appended)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            return await append_in(conn, request)
+            result = await append_in(conn, request)
+        await catch_up(self._pool, through=result.cursor)
+        return result
 
     async def read_stream(self, stream_id: str) -> list[StoredEvent]:
         rows = await self._pool.fetch(
@@ -64,16 +54,9 @@ class EventStore:
         )
         return [stored_event(row) for row in rows]
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
-        """Events after a position, in position order; safe to follow in a loop (see the module docstring)."""
-        if limit < 1:
-            raise ValueError(f"limit: must be at least 1, got {limit}")
-        rows = await self._pool.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-            after_position,
-            limit,
-        )
-        return [stored_event(row) for row in rows]
+    async def read_all(self, after: EventCursor = START, limit: int = 1000) -> list[StoredEvent]:
+        """Events after a cursor in followed order; safe to follow in a loop: continue from `cursor_of` the last."""
+        return [stored_event(row) for row in await read_followable(self._pool, after, limit)]
 
     async def stream_version(self, stream_id: str) -> int:
         async with self._pool.acquire() as conn:
@@ -81,23 +64,20 @@ class EventStore:
 
 
 async def append_in(conn: PgConnection, request: AppendRequest) -> AppendResult:
-    """Append inside the caller's transaction, projections included; the transaction must be READ COMMITTED.
+    """Append inside the caller's transaction, as its first write; the read models follow after the commit.
 
-    Nothing is visible to others until the caller commits, and the append lock is held
-    until then: commit promptly.
+    Nothing is visible to others until the caller commits, and every reader of the log waits for that
+    commit (store/event_order.py): commit promptly. A refused append may have inserted part of the
+    batch: roll the transaction back.
     """
+    if not conn.is_in_transaction():
+        raise RuntimeError("append_in needs the caller's transaction; use EventStore.append otherwise")
     event_ids = _canonical_ids(request)
-    await take_append_lock(conn)
-    already = await conn.fetch(
-        "SELECT event_id::text AS event_id, stream_id, version, position, type FROM events "
-        "WHERE event_id = ANY($1::uuid[])",
-        event_ids,
-    )
+    already = await _stored(conn, event_ids)
     if already:
         return _repeated(request, event_ids, already)
-    actual = await _stream_version(conn, request.stream_id)
-    if actual != request.expected_version:
-        raise WrongExpectedVersion(request.stream_id, request.expected_version, actual)
+    await _check_version(conn, request)
+    # DO NOTHING covers both unique keys: a concurrent writer's row makes ours wait for its commit, then skip.
     rows = await conn.fetch(
         f"""
         INSERT INTO events (stream_id, version, event_id, type, data, metadata)
@@ -105,6 +85,7 @@ async def append_in(conn: PgConnection, request: AppendRequest) -> AppendResult:
         FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
             WITH ORDINALITY AS e(event_id, type, data, metadata, ord)
         ORDER BY e.ord
+        ON CONFLICT DO NOTHING
         RETURNING {EVENT_COLUMNS}
         """,
         request.stream_id,
@@ -114,10 +95,55 @@ async def append_in(conn: PgConnection, request: AppendRequest) -> AppendResult:
         [json.dumps(new.event.model_dump(mode="json", exclude={"type"})) for new in request.events],
         [json.dumps(new.metadata.model_dump(mode="json")) for new in request.events],
     )
+    if len(rows) < len(event_ids):
+        # Someone committed the same ids (a concurrent retry) or the same versions (another writer) meanwhile.
+        already = await _stored(conn, event_ids)
+        if already and len(rows) == 0:
+            return _repeated(request, event_ids, already)
+        await _check_version(conn, request, inserted=len(rows))
+        raise IdempotencyConflict(request.stream_id, sorted(r["event_id"] for r in already), "were stored meanwhile")
     stored = sorted((stored_event(row) for row in rows), key=lambda event: event.version)
-    for event in stored:
-        await project(conn, event)
-    return AppendResult(positions=[e.position for e in stored], version=stored[-1].version, duplicate=False)
+    last = stored[-1]
+    return AppendResult(
+        positions=[e.position for e in stored],
+        version=last.version,
+        duplicate=False,
+        cursor=EventCursor(transaction_id=last.transaction_id, position=last.position),
+    )
+
+
+async def _stored(conn: PgConnection, event_ids: list[str]) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT event_id::text AS event_id, stream_id, version, position, type, transaction_id FROM events "
+        "WHERE event_id = ANY($1::uuid[])",
+        event_ids,
+    )
+    return rows
+
+
+async def _check_version(conn: PgConnection, request: AppendRequest, inserted: int = 0) -> None:
+    """The stream is at the expected version (plus what this transaction has just inserted of the batch)."""
+    found = await conn.fetchrow(
+        """
+        SELECT current_setting('transaction_isolation') AS isolation, last.version, last.ahead
+        FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+            SELECT version, transaction_id > pg_current_xact_id() AS ahead FROM events
+            WHERE stream_id = $1 ORDER BY version DESC LIMIT 1
+        ) AS last ON true
+        """,
+        request.stream_id,
+    )
+    if found is None:  # one row always: the LEFT JOIN keeps it
+        raise RuntimeError("the version check returned no row")
+    # Only READ COMMITTED lets each statement see what other writers committed meanwhile: the version check
+    # and the re-check after a clash depend on it.
+    if found["isolation"] != "read committed":
+        raise RuntimeError(f"appends need a READ COMMITTED transaction, not {str(found['isolation']).upper()}")
+    actual = found["version"] - inserted if found["version"] is not None else 0
+    if actual != request.expected_version:
+        raise WrongExpectedVersion(request.stream_id, request.expected_version, actual)
+    if found["ahead"] and not inserted:
+        raise AppendOutOfOrder(request.stream_id)
 
 
 def _canonical_ids(request: AppendRequest) -> list[str]:
@@ -155,7 +181,13 @@ def _repeated(request: AppendRequest, event_ids: list[str], already: list[asyncp
         raise IdempotencyConflict(
             request.stream_id, moved, "are stored at other versions or with other types than this batch has"
         )
-    return AppendResult(positions=[row["position"] for row in rows], version=rows[-1]["version"], duplicate=True)
+    last = max(rows, key=lambda row: row["version"])
+    return AppendResult(
+        positions=[row["position"] for row in rows],
+        version=last["version"],
+        duplicate=True,
+        cursor=EventCursor(transaction_id=last["transaction_id"], position=last["position"]),
+    )
 
 
 async def _stream_version(conn: PgConnection, stream_id: str) -> int:

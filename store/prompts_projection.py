@@ -61,18 +61,10 @@ async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
     )
 
 
-async def save_deliveries(conn: PgConnection) -> None:
-    """Keep the sender's progress aside, for the rest of this transaction, while the table is rebuilt."""
-    columns = ", ".join(DELIVERY_COLUMNS)
+async def carry_deliveries(conn: PgConnection, source: str, target: str) -> None:
+    """Copy the sender's progress from the prompts table in schema `source` to the one in `target`."""
+    assignments = ", ".join(f"{column} = old.{column}" for column in DELIVERY_COLUMNS)
     await conn.execute(
-        f"CREATE TEMPORARY TABLE saved_prompt_deliveries ON COMMIT DROP AS SELECT prompt_id, {columns} FROM prompts"
+        f"UPDATE {target}.prompts AS new SET {assignments} FROM {source}.prompts AS old "
+        "WHERE new.prompt_id = old.prompt_id"
     )
-
-
-async def restore_deliveries(conn: PgConnection) -> None:
-    assignments = ", ".join(f"{column} = saved.{column}" for column in DELIVERY_COLUMNS)
-    await conn.execute(
-        f"UPDATE prompts SET {assignments} FROM saved_prompt_deliveries AS saved "
-        "WHERE prompts.prompt_id = saved.prompt_id"
-    )
-    await conn.execute("DROP TABLE saved_prompt_deliveries")

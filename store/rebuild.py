@@ -1,44 +1,122 @@
-"""Rebuild every inline projection from the events alone.
+"""Rebuild every projection from the events alone, without stopping appends or readers.
 
-One transaction: a failure leaves the old read models untouched, and readers keep
-seeing them until the new ones are complete (rows are deleted, not truncated, because
-TRUNCATE would block every reader for the whole rebuild). Appends wait on the append
-lock, and anything else that writes the read models (the mail sender marking prompts)
-on table locks, for the rebuild's duration; activities simply retry.
+The new read models are built in shadow tables (schema `cis_rebuild`, made LIKE the live ones) in short
+transactions of one batch each, following the log with their own checkpoint, while appends go on and
+the live follower keeps the live tables current. The projections' SQL names tables without a schema,
+so a batch only sets its search_path to the shadow schema first. At the end, one short transaction
+holds the live follower and locks the live tables, projects the last few events into the shadow,
+carries the mail sender's progress over (it is in no event), swaps the tables and moves the live
+checkpoint to where the shadow got: readers wait for that moment only.
 """
+
+import re
+from collections.abc import Callable
 
 import asyncpg
 
 from store import prompts_projection
-from store.append_lock import take_append_lock
-from store.checkpoints import advance_checkpoint
-from store.event_rows import EVENT_COLUMNS, stored_event
-from store.projections import PROJECTION_TABLES, project
+from store.checkpoints import read_cursor, reset_checkpoint
+from store.database import PgConnection
+from store.event_order import START, EventCursor
+from store.projection_follower import PROJECTIONS_CHECKPOINT, project_batch, take_follower_lock
+from store.projections import PROJECTION_TABLES
 
 REBUILD_CHECKPOINT = "rebuild"
+SHADOW = "cis_rebuild"
+RETIRED = "cis_retired"
+# Two rebuilds at once would build into the same shadow tables; the second is refused.
+REBUILD_LOCK_KEY = 0x0C15_0004
+SWAP_ATTEMPTS = 5
+
+type Progress = Callable[[int, int], None]
 
 
-async def rebuild_projections(pool: asyncpg.Pool, batch_size: int = 1000) -> int:
-    """Empty the projection tables and replay all events in position order; return how many were replayed."""
-    async with pool.acquire() as conn, conn.transaction():
-        await take_append_lock(conn)
-        # Before saving the sender's progress, so none of it can change between the save and the restore.
-        await conn.execute(f"LOCK TABLE {', '.join(PROJECTION_TABLES)} IN EXCLUSIVE MODE")
-        await prompts_projection.save_deliveries(conn)
+class RebuildRunning(Exception):
+    """Another rebuild holds the shadow tables."""
+
+
+async def rebuild_projections(pool: asyncpg.Pool, batch_size: int = 1000, progress: Progress | None = None) -> int:
+    """Rebuild the projection tables from the events and swap them in; return how many events were replayed.
+
+    `progress(done, total)` is called after each batch (total is the event count when the rebuild began,
+    or `done` when appends have since made it larger).
+    """
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK_KEY):
+            raise RebuildRunning("another rebuild is running; wait for it to finish")
+        try:
+            return await _rebuild(conn, batch_size, progress or (lambda done, total: None))
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
+
+
+async def _rebuild(conn: PgConnection, batch_size: int, progress: Progress) -> int:
+    live: str = await conn.fetchval("SELECT current_schema()")
+    total: int = await conn.fetchval("SELECT count(*) FROM events")
+    async with conn.transaction():
+        await conn.execute(f"DROP SCHEMA IF EXISTS {SHADOW} CASCADE")
+        await conn.execute(f"CREATE SCHEMA {SHADOW}")
         for table in PROJECTION_TABLES:
-            await conn.execute(f"DELETE FROM {table}")
-        count = 0
-        position = 0
-        # Batches bound memory; keyset paging on position keeps each one an index range scan.
-        while batch := await conn.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
-            position,
-            batch_size,
-        ):
-            for row in batch:
-                await project(conn, stored_event(row))
-            count += len(batch)
-            position = batch[-1]["position"]
-        await prompts_projection.restore_deliveries(conn)
-        await advance_checkpoint(conn, REBUILD_CHECKPOINT, position)
+            await conn.execute(f"CREATE TABLE {SHADOW}.{table} (LIKE {live}.{table} INCLUDING ALL)")
+        await reset_checkpoint(conn, REBUILD_CHECKPOINT, START)
+    count = 0
+    progress(0, total)
+    while True:
+        async with conn.transaction():
+            replayed = await _into_shadow(conn, live, batch_size)
+        count += replayed
+        progress(count, max(total, count))
+        if replayed < batch_size:
+            break
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                count += await _swap(conn, live, batch_size)
+            break
+        except asyncpg.LockNotAvailableError:
+            # Someone held a live table past the lock timeout (a long report query): the shadow is intact, try again.
+            if attempt == SWAP_ATTEMPTS:
+                raise
+    progress(count, max(total, count))
     return count
+
+
+async def _into_shadow(conn: PgConnection, live: str, batch_size: int) -> int:
+    await conn.execute(f"SET LOCAL search_path = {SHADOW}, {live}")
+    cursor = await read_cursor(conn, REBUILD_CHECKPOINT)
+    return await project_batch(conn, REBUILD_CHECKPOINT, cursor, batch_size)
+
+
+async def _swap(conn: PgConnection, live: str, batch_size: int) -> int:
+    """In one transaction: the last events into the shadow, the sender's progress over, the shadow in."""
+    await take_follower_lock(conn)
+    tables = ", ".join(f"{live}.{table}" for table in PROJECTION_TABLES)
+    await conn.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+    count = 0
+    while replayed := await _into_shadow(conn, live, batch_size):
+        count += replayed
+    await conn.execute(f"SET LOCAL search_path = {live}")
+    await prompts_projection.carry_deliveries(conn, live, SHADOW)
+    cursor: EventCursor = await read_cursor(conn, REBUILD_CHECKPOINT)
+    await reset_checkpoint(conn, PROJECTIONS_CHECKPOINT, cursor)
+    names = {table: await _index_names(conn, live, table) for table in PROJECTION_TABLES}
+    await conn.execute(f"CREATE SCHEMA {RETIRED}")
+    for table in PROJECTION_TABLES:
+        await conn.execute(f"ALTER TABLE {live}.{table} SET SCHEMA {RETIRED}")
+        await conn.execute(f"ALTER TABLE {SHADOW}.{table} SET SCHEMA {live}")
+    await conn.execute(f"DROP SCHEMA {RETIRED} CASCADE")
+    await conn.execute(f"DROP SCHEMA {SHADOW} CASCADE")
+    for table, wanted in names.items():
+        # LIKE names the copies' indexes its own way; later migrations name the originals.
+        for definition, name in (await _index_names(conn, live, table)).items():
+            if wanted.get(definition, name) != name:
+                await conn.execute(f'ALTER INDEX {live}."{name}" RENAME TO "{wanted[definition]}"')
+    return count
+
+
+async def _index_names(conn: PgConnection, schema: str, table: str) -> dict[str, str]:
+    """A table's index names by what each index is, its own name and table left out."""
+    rows = await conn.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2", schema, table
+    )
+    return {re.sub(r"INDEX \S+ ON \S+", "INDEX ON", row["indexdef"]): row["indexname"] for row in rows}

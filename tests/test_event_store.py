@@ -13,6 +13,7 @@ from domain.events import AppendRequest, EventMetadata, NewEvent, StageOpened, p
 from domain.stages import Stage
 from store.database import create_pool
 from store.errors import IdempotencyConflict, MigrationChanged, WrongExpectedVersion
+from store.event_order import cursor_of
 from store.event_store import EventStore, append_in
 from store.migrations_runner import apply_migrations, available_migrations
 from store.read_models import count_events
@@ -79,14 +80,14 @@ async def test_versions_continue_per_stream_and_positions_are_global(store: Even
     assert [e.stream_id for e in everything] == ["cycle-a", "cycle-a", "cycle-b", "cycle-a", "cycle-a"]
 
 
-async def test_read_all_pages_by_position(store: EventStore) -> None:
+async def test_read_all_pages_by_cursor(store: EventStore) -> None:
     await store.append(request("cycle-a", 0, 5))
     everything = await store.read_all()
 
-    page = await store.read_all(after_position=everything[1].position, limit=2)
+    page = await store.read_all(after=cursor_of(everything[1]), limit=2)
 
     assert [e.position for e in page] == [everything[2].position, everything[3].position]
-    assert await store.read_all(after_position=everything[-1].position) == []
+    assert await store.read_all(after=cursor_of(everything[-1])) == []
     with pytest.raises(ValueError, match="limit"):
         await store.read_all(limit=0)
 
@@ -161,7 +162,7 @@ async def test_bad_event_ids_are_refused(store: EventStore, pool: asyncpg.Pool) 
 
 async def test_append_in_needs_the_callers_transaction(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        with pytest.raises(RuntimeError, match="inside a transaction"):
+        with pytest.raises(RuntimeError, match="the caller's transaction"):
             await append_in(conn, request("cycle-a", 0, 1))
         async with conn.transaction():
             result = await append_in(conn, request("cycle-a", 0, 1))
@@ -233,7 +234,7 @@ async def test_processes_migrating_at_once_apply_each_migration_once(empty_datab
 
 
 async def test_append_in_refuses_a_stricter_isolation_level(pool: asyncpg.Pool) -> None:
-    # Its snapshot predates the lock, so it could miss an append committed while it waited.
+    # Its snapshot predates a concurrent writer's commit: the re-check after a clash could not see the winner.
     async with pool.acquire() as conn:
         with pytest.raises(RuntimeError, match="READ COMMITTED transaction, not REPEATABLE READ"):
             async with conn.transaction(isolation="repeatable_read"):

@@ -1,5 +1,7 @@
 """Inline projections from realistic cycles, a rebuild that gives the same rows, and consumer checkpoints."""
 
+import asyncio
+import json
 import uuid
 from datetime import date, datetime, time
 from typing import Any, get_args
@@ -41,6 +43,7 @@ from domain.events import (
     StageOpened,
     StageOverdue,
     StoredEvent,
+    parse_event,
 )
 from domain.stages import ContactRole, Phase, ReviewType, Stage
 from domain.submissions import (
@@ -53,8 +56,10 @@ from domain.submissions import (
     Rating,
     ThemeLevel,
 )
-from store.checkpoints import advance_checkpoint, claim_checkpoint, read_checkpoint
+from store.checkpoints import advance_checkpoint, claim_checkpoint, read_cursor
+from store.event_order import START, EventCursor
 from store.event_store import EventStore
+from store.projection_follower import PROJECTIONS_CHECKPOINT
 from store.projections import KNOWN_EVENT_TYPES, PROJECTION_TABLES, project
 from store.read_models import (
     ActionRow,
@@ -789,8 +794,15 @@ async def test_a_rebuild_gives_exactly_the_rows_the_inline_projections_gave(cycl
         assert rebuilt[table] == inline[table], table
     sent = next(p for p in rebuilt["prompts"] if p["prompt_id"] == f"{A}/onboarding/opened")
     assert (sent["status"], sent["attempts"]) == ("sent", 1)
-    last = await cycles.fetchval("SELECT max(position) FROM events")
-    assert rebuilt["projection_checkpoints"] == [{"name": REBUILD_CHECKPOINT, "position": last}]
+    last = dict(
+        await cycles.fetchrow("SELECT position, transaction_id FROM events ORDER BY transaction_id DESC, position DESC")
+        or {}
+    )
+    # The live follower goes on from where the rebuild got: nothing applied twice, nothing skipped.
+    assert rebuilt["projection_checkpoints"] == [
+        {"name": PROJECTIONS_CHECKPOINT, **last},
+        {"name": REBUILD_CHECKPOINT, **last},
+    ]
     # And again: a rebuild of rebuilt read models changes nothing.
     await rebuild_projections(cycles)
     assert await dump(cycles) == rebuilt
@@ -798,28 +810,93 @@ async def test_a_rebuild_gives_exactly_the_rows_the_inline_projections_gave(cycl
 
 async def test_a_rebuild_of_an_empty_store(pool: asyncpg.Pool) -> None:
     assert await rebuild_projections(pool) == 0
-    assert (await dump(pool))["projection_checkpoints"] == [{"name": REBUILD_CHECKPOINT, "position": 0}]
+    start = {"position": 0, "transaction_id": 0}
+    assert (await dump(pool))["projection_checkpoints"] == [
+        {"name": PROJECTIONS_CHECKPOINT, **start},
+        {"name": REBUILD_CHECKPOINT, **start},
+    ]
 
 
 async def test_a_consumer_checkpoint_moves_with_its_read_model_or_not_at_all(pool: asyncpg.Pool) -> None:
+    third, fourth, second = (
+        EventCursor(transaction_id=9, position=3),
+        EventCursor(transaction_id=9, position=4),
+        EventCursor(transaction_id=9, position=2),
+    )
     async with pool.acquire() as conn:
         with pytest.raises(RuntimeError, match="inside the transaction"):
-            await advance_checkpoint(conn, "export", 5)
+            await advance_checkpoint(conn, "export", third)
         async with conn.transaction():
-            assert await claim_checkpoint(conn, "export") == 0
+            assert await claim_checkpoint(conn, "export") == START
             await conn.execute("CREATE TABLE export_rows (position bigint PRIMARY KEY)")
             await conn.execute("INSERT INTO export_rows VALUES (1), (2), (3)")
-            await advance_checkpoint(conn, "export", 3)
+            await advance_checkpoint(conn, "export", third)
         with pytest.raises(ZeroDivisionError):
             async with conn.transaction():
-                assert await claim_checkpoint(conn, "export") == 3
+                assert await claim_checkpoint(conn, "export") == third
                 await conn.execute("INSERT INTO export_rows VALUES (4)")
-                await advance_checkpoint(conn, "export", 4)
+                await advance_checkpoint(conn, "export", fourth)
                 raise ZeroDivisionError  # the consumer fails before it commits
-        assert await read_checkpoint(conn, "export") == 3
+        assert await read_cursor(conn, "export") == third
         assert await conn.fetchval("SELECT count(*) FROM export_rows") == 3
         with pytest.raises(ValueError, match="cannot move back"):
             async with conn.transaction():
-                await advance_checkpoint(conn, "export", 2)
-        assert await read_checkpoint(conn, "export") == 3
-        assert await read_checkpoint(conn, "never-ran") == 0
+                await advance_checkpoint(conn, "export", second)
+        assert await read_cursor(conn, "export") == third
+        assert await read_cursor(conn, "never-ran") == START
+
+
+def renamed(events: list[tuple[str, DomainEvent]], old: str, new: str) -> list[tuple[str, DomainEvent]]:
+    """The same story for another institution: every mention of its cycle id (streams, prompt ids) replaced."""
+    return [
+        (
+            stream.replace(old, new),
+            parse_event(e.type, json.loads(e.model_dump_json(exclude={"type"}).replace(old, new))),
+        )
+        for stream, e in events
+    ]
+
+
+def more_cycles(first: int, count: int) -> list[tuple[str, DomainEvent]]:
+    stories = [(cycle_a(), A), (cycle_b(), B), (cycle_c(), C)]
+    return [
+        step
+        for n in range(first, first + count)
+        for step in renamed(*stories[n % 3], f"{200000 + n}-hub-{'north' if n % 2 else 'south'}")
+    ]
+
+
+async def test_a_rebuild_while_appends_go_on_ends_equal_to_a_fresh_fold(cycles: asyncpg.Pool) -> None:
+    await append_all(cycles, more_cycles(0, 6))
+    before = await count_events(cycles)
+    indexes = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 2"
+    index_names = [dict(row) for row in await cycles.fetch(indexes)]
+    reports: list[tuple[int, int]] = []
+    begun = asyncio.Event()
+
+    def progress(done: int, total: int) -> None:
+        reports.append((done, total))
+        if done:
+            begun.set()
+
+    rebuild = asyncio.create_task(rebuild_projections(cycles, batch_size=10, progress=progress))
+    await begun.wait()
+    appended_while_rebuilding = 0
+    for stream_id, event in more_cycles(6, 6):
+        await append_all(cycles, [(stream_id, event)])
+        appended_while_rebuilding += not rebuild.done()
+    replayed = await rebuild
+    # After the swap the live follower carries on from where the rebuild got.
+    await append_all(cycles, more_cycles(12, 1))
+
+    assert appended_while_rebuilding > 0, "the appends did not overlap the rebuild"
+    assert reports[0] == (0, before)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert reports[-1][0] == replayed >= before
+    online = await dump(cycles)
+    assert await rebuild_projections(cycles) == await count_events(cycles)
+    fresh = await dump(cycles)
+    for table in PROJECTION_TABLES:
+        assert online[table] == fresh[table], table
+    assert len(online["cycle_status"]) == 3 + 13
+    assert [dict(row) for row in await cycles.fetch(indexes)] == index_names  # later migrations name them

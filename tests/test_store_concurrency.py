@@ -1,5 +1,6 @@
-"""Concurrent writers on a real PostgreSQL: positions are handed out in commit order, so a reader that
-follows the global position never skips an event; writers racing on one stream get exactly one winner."""
+"""Concurrent writers on a real PostgreSQL, with no lock between them: positions are drawn at insert and
+commits come in any order, yet a reader that follows the log (store/event_order.py) never skips an event;
+writers racing on one stream get exactly one winner."""
 
 import asyncio
 import random
@@ -14,6 +15,7 @@ import asyncpg
 from domain.events import AppendRequest, EventMetadata, NewEvent, StageOpened, StoredEvent
 from domain.stages import Stage
 from store.errors import WrongExpectedVersion
+from store.event_order import START, EventCursor, cursor_of
 from store.event_store import AppendResult, EventStore, append_in
 
 AT = datetime(2026, 9, 7, 9, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -38,11 +40,11 @@ class Follower:
         self.stop = asyncio.Event()
 
     @property
-    def checkpoint(self) -> int:
-        return self.seen[-1].position if self.seen else 0
+    def checkpoint(self) -> EventCursor:
+        return cursor_of(self.seen[-1]) if self.seen else START
 
     async def poll(self) -> int:
-        batch = await self.store.read_all(after_position=self.checkpoint, limit=50)
+        batch = await self.store.read_all(after=self.checkpoint, limit=50)
         self.seen.extend(batch)
         return len(batch)
 
@@ -68,47 +70,36 @@ async def following(store: EventStore) -> AsyncIterator[Follower]:
     await task
 
 
-async def waiting_for_lock(pool: asyncpg.Pool, expected: int) -> None:
-    """Until `expected` sessions wait on an advisory lock: proof, not a guess from sleeping, that they are blocked."""
+async def committed(pool: asyncpg.Pool, stream_id: str) -> None:
+    """Until the stream's events are committed (visible to any new statement): proof, not a guess from sleeping."""
     for _ in range(500):
-        waiting = await pool.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
-        )
-        if waiting == expected:
+        if await pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", stream_id):
             return
         await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {expected} session(s) waiting on the append lock")
+    raise AssertionError(f"{stream_id} was never committed")
 
 
-async def sequence_last_value(pool: asyncpg.Pool) -> int | None:
-    # Sequences are not transactional: this shows which positions have been drawn, committed or not.
-    value: int | None = await pool.fetchval(
-        "SELECT last_value FROM pg_sequences WHERE sequencename = "
-        "(SELECT split_part(pg_get_serial_sequence('events', 'position'), '.', 2))"
-    )
-    return value
-
-
-async def test_a_second_append_waits_for_the_first_to_commit(pool: asyncpg.Pool) -> None:
+async def test_a_reader_does_not_pass_a_transaction_that_is_still_open(pool: asyncpg.Pool) -> None:
     store = EventStore(pool)
     async with following(store) as follower, pool.acquire() as first:
         transaction = first.transaction()
         await transaction.start()
         held = await append_in(first, request("cycle-slow", 0, count=2))
 
+        # No lock: the second append draws a later position and commits while the first is still open...
         second = asyncio.create_task(store.append(request("cycle-fast", 0)))
-        await waiting_for_lock(pool, expected=1)
-
-        # The second append has not even drawn a position while the first is open...
-        assert not second.done()
-        assert await sequence_last_value(pool) == held.positions[-1]
-        # ...and a reader sees neither: nothing it could move its checkpoint past.
+        await committed(pool, "cycle-fast")
+        [fast_event] = await store.read_stream("cycle-fast")
+        assert fast_event.position > held.positions[-1]
+        # ...but no reader takes it yet: moving past it would skip the first append's positions for good.
         assert await store.read_all() == []
         assert follower.seen == []
+        # Nor have the read models: its writer waits for them, so it is not answered yet either.
+        assert not second.done()
         await transaction.commit()
-        fast = await asyncio.wait_for(second, timeout=5)
+        fast = await asyncio.wait_for(second, timeout=10)
 
-    assert fast.positions[0] > held.positions[-1]
+    assert fast.positions == [fast_event.position]
     assert [e.position for e in follower.seen] == held.positions + fast.positions
 
 
@@ -122,8 +113,8 @@ async def test_a_follower_sees_every_event_of_concurrent_writers_exactly_once(po
         for version in range(appends):
             async with pool.acquire() as conn, conn.transaction():
                 await append_in(conn, request(stream_id, version))
-                # A commit that comes a moment late: without the append lock, a later position
-                # could commit first and the follower would move past this one.
+                # A commit that comes a moment late: later positions of other writers commit first,
+                # and a reader following positions alone would move past this one.
                 if rng.random() < 0.2:
                     await asyncio.sleep(rng.random() / 500)
 

@@ -1,0 +1,79 @@
+"""The read models follow the event log: a checkpointed follower projects committed events in followed order.
+
+One follower at a time (a transaction-scoped advisory lock) reads the events past the `projections`
+checkpoint that no open transaction can still add to (store/event_order.py), applies every projection
+to them and moves the checkpoint, all in one transaction: after a crash, either the rows and the
+checkpoint moved together or neither did, so no event is applied twice or skipped.
+
+Whoever appends runs the follower until its own events are projected (EventStore.append): writers that
+arrive while another is projecting wait on the lock and usually find their events projected by then, so
+under load one transaction projects the batches of many writers. Nothing else needs to run: an append
+whose process died before catching up is retried by Temporal, and the retry catches up.
+"""
+
+import asyncio
+import time
+
+import asyncpg
+
+from store.checkpoints import advance_checkpoint, read_cursor
+from store.database import PgConnection
+from store.event_order import EventCursor, cursor_after, read_followable
+from store.event_rows import stored_event
+from store.projections import project
+
+PROJECTIONS_CHECKPOINT = "projections"
+# Any fixed 64-bit number; it only has to differ from the store's other advisory locks.
+FOLLOWER_LOCK_KEY = 0x0C15_0003
+# Waiting longer than this for the follower (or a rebuild's swap) fails the append's catch-up, which retries.
+LOCK_TIMEOUT = "10s"
+
+
+class ProjectionsBehind(Exception):
+    """The read models could not reach an append in time: an older transaction stayed open."""
+
+
+async def take_follower_lock(conn: PgConnection) -> None:
+    if not conn.is_in_transaction():
+        raise RuntimeError("the follower lock must be taken inside a transaction")
+    await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", FOLLOWER_LOCK_KEY)
+
+
+async def project_batch(conn: PgConnection, name: str, cursor: EventCursor, batch_size: int) -> int:
+    """Project the next followable events past `cursor` and move checkpoint `name` with them."""
+    rows = await read_followable(conn, cursor, batch_size)
+    for row in rows:
+        await project(conn, stored_event(row))
+    if rows:
+        await advance_checkpoint(conn, name, cursor_after(rows[-1]))
+    return len(rows)
+
+
+async def catch_up(
+    pool: asyncpg.Pool, through: EventCursor | None = None, batch_size: int = 500, patience: float = 30.0
+) -> int:
+    """Project what is followable now; with `through`, keep on until that event is projected. Return how many."""
+    applied = 0
+    deadline = time.monotonic() + patience
+    pause = 0.001
+    while True:
+        if through is not None and through <= await read_cursor(pool, PROJECTIONS_CHECKPOINT):
+            return applied
+        async with pool.acquire() as conn, conn.transaction():
+            await take_follower_lock(conn)
+            cursor = await read_cursor(conn, PROJECTIONS_CHECKPOINT)
+            if through is not None and through <= cursor:
+                return applied
+            count = await project_batch(conn, PROJECTIONS_CHECKPOINT, cursor, batch_size)
+        applied += count
+        if count == batch_size:
+            continue
+        if through is None:
+            return applied
+        if count == 0:
+            # Our events are committed but an older transaction is still open: they are not followable yet.
+            if time.monotonic() > deadline:
+                raise ProjectionsBehind(f"the read models did not reach position {through.position} in {patience} s")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
