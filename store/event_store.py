@@ -41,11 +41,16 @@ class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def append(self, request: AppendRequest) -> AppendResult:
-        """Append, then wait until the read models show the batch (read-your-writes for whoever appended)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            result = await append_in(conn, request)
-        await catch_up(self._pool, through=result.cursor)
+    async def append(self, request: AppendRequest, projected: bool = True) -> AppendResult:
+        """Append, then wait until the read models show the batch (read-your-writes for whoever appended).
+
+        With `projected=False` the read models follow later, with the next append that waits for them.
+        """
+        event_ids = _canonical_ids(request)
+        async with self._pool.acquire() as conn:
+            result = await _append_alone(conn, request, event_ids)
+            if projected:
+                await catch_up(conn, through=result.cursor)
         return result
 
     async def read_stream(self, stream_id: str) -> list[StoredEvent]:
@@ -88,12 +93,7 @@ async def append_in(conn: PgConnection, request: AppendRequest) -> AppendResult:
         ON CONFLICT DO NOTHING
         RETURNING {EVENT_COLUMNS}
         """,
-        request.stream_id,
-        request.expected_version,
-        event_ids,
-        [new.event.type for new in request.events],
-        [json.dumps(new.event.model_dump(mode="json", exclude={"type"})) for new in request.events],
-        [json.dumps(new.metadata.model_dump(mode="json")) for new in request.events],
+        *_insert_arguments(request, event_ids),
     )
     if len(rows) < len(event_ids):
         # Someone committed the same ids (a concurrent retry) or the same versions (another writer) meanwhile.
@@ -102,6 +102,53 @@ async def append_in(conn: PgConnection, request: AppendRequest) -> AppendResult:
             return _repeated(request, event_ids, already)
         await _check_version(conn, request, inserted=len(rows))
         raise IdempotencyConflict(request.stream_id, sorted(r["event_id"] for r in already), "were stored meanwhile")
+    return _appended(rows)
+
+
+async def _append_alone(conn: PgConnection, request: AppendRequest, event_ids: list[str]) -> AppendResult:
+    """The usual append as one statement in its own transaction: the version check and the insert together.
+
+    A statement that inserts nothing (the stream moved on, or the batch is a retry) or hits a unique key (a
+    concurrent writer or retry committed first) has changed nothing; a second look says which it was.
+    """
+    try:
+        rows = await conn.fetch(
+            f"""
+            INSERT INTO events (stream_id, version, event_id, type, data, metadata)
+            SELECT $1, $2 + e.ord, e.event_id, e.type, e.data::jsonb, e.metadata::jsonb
+            FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[])
+                WITH ORDINALITY AS e(event_id, type, data, metadata, ord)
+            WHERE (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1) = $2
+            ORDER BY e.ord
+            RETURNING {EVENT_COLUMNS}
+            """,
+            *_insert_arguments(request, event_ids),
+        )
+    except asyncpg.UniqueViolationError:
+        rows = []
+    if rows:
+        return _appended(rows)
+    async with conn.transaction():
+        already = await _stored(conn, event_ids)
+        if already:
+            return _repeated(request, event_ids, already)
+        await _check_version(conn, request)
+    # The stream is at the expected version and none of the ids is stored: the clash has rolled back since.
+    return await _append_alone(conn, request, event_ids)
+
+
+def _insert_arguments(request: AppendRequest, event_ids: list[str]) -> tuple[object, ...]:
+    return (
+        request.stream_id,
+        request.expected_version,
+        event_ids,
+        [new.event.type for new in request.events],
+        [json.dumps(new.event.model_dump(mode="json", exclude={"type"})) for new in request.events],
+        [json.dumps(new.metadata.model_dump(mode="json")) for new in request.events],
+    )
+
+
+def _appended(rows: list[asyncpg.Record]) -> AppendResult:
     stored = sorted((stored_event(row) for row in rows), key=lambda event: event.version)
     last = stored[-1]
     return AppendResult(

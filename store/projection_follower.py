@@ -14,8 +14,6 @@ whose process died before catching up is retried by Temporal, and the retry catc
 import asyncio
 import time
 
-import asyncpg
-
 from store.checkpoints import advance_checkpoint, read_cursor
 from store.database import PgConnection
 from store.event_order import EventCursor, cursor_after, read_followable
@@ -51,21 +49,37 @@ async def project_batch(conn: PgConnection, name: str, cursor: EventCursor, batc
 
 
 async def catch_up(
-    pool: asyncpg.Pool, through: EventCursor | None = None, batch_size: int = 500, patience: float = 30.0
+    conn: PgConnection, through: EventCursor | None = None, batch_size: int = 500, patience: float = 30.0
 ) -> int:
-    """Project what is followable now; with `through`, keep on until that event is projected. Return how many."""
+    """Project what is followable now; with `through`, keep on until that event is projected. Return how many.
+
+    Writers do not queue for the follower's lock one after another (each would find its events already
+    projected, one round trip at a time): one takes it, the others wait on a shared lock, which they all
+    get together the moment the first commits, and most of them are then done.
+    """
     applied = 0
     deadline = time.monotonic() + patience
     pause = 0.001
     while True:
-        if through is not None and through <= await read_cursor(pool, PROJECTIONS_CHECKPOINT):
-            return applied
-        async with pool.acquire() as conn, conn.transaction():
-            await take_follower_lock(conn)
-            cursor = await read_cursor(conn, PROJECTIONS_CHECKPOINT)
-            if through is not None and through <= cursor:
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", FOLLOWER_LOCK_KEY):
+            await conn.execute(
+                f"SELECT set_config('lock_timeout', '{LOCK_TIMEOUT}', true), pg_advisory_xact_lock_shared($1)",
+                FOLLOWER_LOCK_KEY,
+            )
+            if through is not None and through <= await read_cursor(conn, PROJECTIONS_CHECKPOINT):
                 return applied
-            count = await project_batch(conn, PROJECTIONS_CHECKPOINT, cursor, batch_size)
+            continue
+        try:
+            async with conn.transaction():
+                # Derived rows only: a crash that loses this commit loses its checkpoint move too, and the
+                # events are projected again. So the follower need not wait for the disk.
+                await conn.execute("SET LOCAL synchronous_commit = off")
+                cursor = await read_cursor(conn, PROJECTIONS_CHECKPOINT)
+                if through is not None and through <= cursor:
+                    return applied
+                count = await project_batch(conn, PROJECTIONS_CHECKPOINT, cursor, batch_size)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", FOLLOWER_LOCK_KEY)
         applied += count
         if count == batch_size:
             continue
