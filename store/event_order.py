@@ -61,6 +61,15 @@ async def read_followable(conn: PgConnection | asyncpg.Pool, after: EventCursor,
     return rows
 
 
+async def followable_end(conn: PgConnection | asyncpg.Pool) -> EventCursor:
+    """The last event a reader may take now (START when there is none)."""
+    row = await conn.fetchrow(
+        "SELECT transaction_id, position FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY transaction_id DESC, position DESC LIMIT 1"
+    )
+    return cursor_after(row) if row else START
+
+
 def cursor_of(event: StoredEvent) -> EventCursor:
     """Where a reader that has taken `event` continues from."""
     return EventCursor(transaction_id=event.transaction_id, position=event.position)

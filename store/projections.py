@@ -37,12 +37,22 @@ def _known_types() -> frozenset[str]:
 
 
 KNOWN_EVENT_TYPES = _known_types()
+DELIVERY_EVENT_TYPES = prompts_projection.DELIVERY_EVENT_TYPES
 
 
-async def project(conn: PgConnection, stored: StoredEvent) -> None:
+async def project(conn: PgConnection, stored: StoredEvent, *, across_cycles: bool = True) -> None:
+    """Apply one event to every read model; `across_cycles=False` leaves out the only change that touches
+    rows of other cycles (a digest's delivery marks prompts of many), for a rebuild that splits by cycle."""
     # A type this code does not know (written by a newer release, or retired) has no read model here.
     if stored.type not in KNOWN_EVENT_TYPES:
         return
     event = parse_event(stored.type, stored.data)
     for projector in PROJECTORS:
-        await projector.apply(conn, event, stored.position)
+        if across_cycles or not (projector is prompts_projection and stored.type in DELIVERY_EVENT_TYPES):
+            await projector.apply(conn, event, stored.position)
+
+
+async def project_deliveries(conn: PgConnection, stored: StoredEvent) -> None:
+    """What `project(..., across_cycles=False)` left out of a delivery event."""
+    if stored.type in DELIVERY_EVENT_TYPES:
+        await prompts_projection.apply(conn, parse_event(stored.type, stored.data), stored.position)

@@ -9,6 +9,9 @@ from store.database import PgConnection
 
 TABLES = ("prompts",)
 
+# Deliveries mark prompts by id, and a digest's delivery marks prompts of many cycles at once.
+DELIVERY_EVENT_TYPES = frozenset(("PromptSent", "PromptSuppressed", "PromptFailed"))
+
 # Written by the sender, not derived from events: a rebuild must carry them over or it would send everything again.
 DELIVERY_COLUMNS = ("status", "claimed_at", "sent_at", "attempts", "last_error", "message_id", "sent_to")
 

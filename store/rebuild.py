@@ -1,25 +1,30 @@
 """Rebuild every projection from the events alone, without stopping appends or readers.
 
 The new read models are built in shadow tables (schema `cis_rebuild`, made LIKE the live ones) in short
-transactions of one batch each, following the log with their own checkpoint, while appends go on and
-the live follower keeps the live tables current. The projections' SQL names tables without a schema,
+transactions of one batch each, while appends go on and the live follower keeps the live tables current.
+The bulk (every event followable when the rebuild starts) is split by cycle over several connections:
+a cycle's rows depend on its own events only, in their order, except a delivery's mark on its prompts
+(a digest's covers many cycles), applied after in log order. Then the rebuild follows the log with its
+own checkpoint. The projections' SQL names tables without a schema,
 so a batch only sets its search_path to the shadow schema first. At the end, one short transaction
 holds the live follower and locks the live tables, projects the last few events into the shadow,
 carries the mail sender's progress over (it is in no event), swaps the tables and moves the live
 checkpoint to where the shadow got: readers wait for that moment only.
 """
 
+import asyncio
 import re
 from collections.abc import Callable
 
 import asyncpg
 
 from store import prompts_projection
-from store.checkpoints import read_cursor, reset_checkpoint
+from store.checkpoints import advance_checkpoint, read_cursor, reset_checkpoint
 from store.database import PgConnection
-from store.event_order import START, EventCursor
+from store.event_order import START, EventCursor, cursor_after, followable_end
+from store.event_rows import EVENT_COLUMNS, stored_event
 from store.projection_follower import PROJECTIONS_CHECKPOINT, project_batch, take_follower_lock
-from store.projections import PROJECTION_TABLES
+from store.projections import DELIVERY_EVENT_TYPES, PROJECTION_TABLES, project, project_deliveries
 
 REBUILD_CHECKPOINT = "rebuild"
 SHADOW = "cis_rebuild"
@@ -27,6 +32,18 @@ RETIRED = "cis_retired"
 # Two rebuilds at once would build into the same shadow tables; the second is refused.
 REBUILD_LOCK_KEY = 0x0C15_0004
 SWAP_ATTEMPTS = 5
+PARTITIONS = 8
+
+_RANGE = f"""
+    SELECT {EVENT_COLUMNS} FROM events
+    WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND (transaction_id, position) <= ($3::xid8, $4::bigint)
+"""
+# One partition's events: by a hash of the cycle id, so each cycle's events stay in one partition, in order.
+PARTITION = (
+    _RANGE + "AND (hashtext(coalesce(data->>'cycle_id', '')) & 2147483647) % $5 = $6 "
+    "ORDER BY transaction_id, position LIMIT $7"
+)
+DELIVERIES = _RANGE + "AND type = ANY($5::text[]) ORDER BY transaction_id, position LIMIT $6"
 
 type Progress = Callable[[int, int], None]
 
@@ -45,12 +62,12 @@ async def rebuild_projections(pool: asyncpg.Pool, batch_size: int = 1000, progre
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK_KEY):
             raise RebuildRunning("another rebuild is running; wait for it to finish")
         try:
-            return await _rebuild(conn, batch_size, progress or (lambda done, total: None))
+            return await _rebuild(pool, conn, batch_size, progress or (lambda done, total: None))
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
 
 
-async def _rebuild(conn: PgConnection, batch_size: int, progress: Progress) -> int:
+async def _rebuild(pool: asyncpg.Pool, conn: PgConnection, batch_size: int, progress: Progress) -> int:
     live: str = await conn.fetchval("SELECT current_schema()")
     total: int = await conn.fetchval("SELECT count(*) FROM events")
     async with conn.transaction():
@@ -59,8 +76,8 @@ async def _rebuild(conn: PgConnection, batch_size: int, progress: Progress) -> i
         for table in PROJECTION_TABLES:
             await conn.execute(f"CREATE TABLE {SHADOW}.{table} (LIKE {live}.{table} INCLUDING ALL)")
         await reset_checkpoint(conn, REBUILD_CHECKPOINT, START)
-    count = 0
     progress(0, total)
+    count = await _bulk(pool, conn, live, batch_size, lambda done: progress(done, max(total, done)))
     while True:
         async with conn.transaction():
             replayed = await _into_shadow(conn, live, batch_size)
@@ -81,8 +98,68 @@ async def _rebuild(conn: PgConnection, batch_size: int, progress: Progress) -> i
     return count
 
 
-async def _into_shadow(conn: PgConnection, live: str, batch_size: int) -> int:
+async def _bulk(pool: asyncpg.Pool, conn: PgConnection, live: str, batch_size: int, done: Callable[[int], None]) -> int:
+    """Every event followable now into the shadow tables, split by cycle over several connections."""
+    horizon = await followable_end(conn)
+    if horizon == START:
+        return 0
+    # Half the pool at most: the appends going on meanwhile need connections too.
+    partitions = max(1, min(PARTITIONS, pool.get_max_size() // 2))
+    count = 0
+
+    async def partition(part: int) -> None:
+        nonlocal count
+        cursor = START
+        async with pool.acquire() as own:
+            while True:
+                async with own.transaction():
+                    await _shadow_transaction(own, live)
+                    rows = await own.fetch(
+                        PARTITION,
+                        cursor.transaction_id,
+                        cursor.position,
+                        horizon.transaction_id,
+                        horizon.position,
+                        partitions,
+                        part,
+                        batch_size,
+                    )
+                    for row in rows:
+                        await project(own, stored_event(row), across_cycles=False)
+                if not rows:
+                    return
+                cursor = cursor_after(rows[-1])
+                count += len(rows)
+                done(count)
+
+    await asyncio.gather(*(partition(part) for part in range(partitions)))
+    async with conn.transaction():
+        await _shadow_transaction(conn, live)
+        cursor = START
+        while rows := await conn.fetch(
+            DELIVERIES,
+            cursor.transaction_id,
+            cursor.position,
+            horizon.transaction_id,
+            horizon.position,
+            sorted(DELIVERY_EVENT_TYPES),
+            batch_size,
+        ):
+            for row in rows:
+                await project_deliveries(conn, stored_event(row))
+            cursor = cursor_after(rows[-1])
+        await advance_checkpoint(conn, REBUILD_CHECKPOINT, horizon)
+    return count
+
+
+async def _shadow_transaction(conn: PgConnection, live: str) -> None:
     await conn.execute(f"SET LOCAL search_path = {SHADOW}, {live}")
+    # Nothing reads the shadow tables yet, and a crash starts the rebuild over: no need to wait for the disk.
+    await conn.execute("SET LOCAL synchronous_commit = off")
+
+
+async def _into_shadow(conn: PgConnection, live: str, batch_size: int) -> int:
+    await _shadow_transaction(conn, live)
     cursor = await read_cursor(conn, REBUILD_CHECKPOINT)
     return await project_batch(conn, REBUILD_CHECKPOINT, cursor, batch_size)
 
