@@ -2,8 +2,11 @@
 
 import asyncio
 import json
+import os
+import sys
 import uuid
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -900,3 +903,30 @@ async def test_a_rebuild_while_appends_go_on_ends_equal_to_a_fresh_fold(cycles: 
         assert online[table] == fresh[table], table
     assert len(online["cycle_status"]) == 3 + 13
     assert [dict(row) for row in await cycles.fetch(indexes)] == index_names  # later migrations name them
+
+
+async def test_cis_projections_rebuild_reports_what_it_replayed(
+    cycles: asyncpg.Pool, database_url: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
+        "CIS_DATABASE_URL": database_url,
+        "CIS_TEMPORAL_ADDRESS": "unused:7233",  # a rebuild needs the database only
+        "CIS_DATA_DIR": str(tmp_path),
+    }
+    inline = await dump(cycles)
+    await cycles.execute("DELETE FROM actions")
+
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "cis"),
+        "projections",
+        "rebuild",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode() == f"projections rebuilt from {await count_events(cycles)} events\n"
+    rebuilt = await dump(cycles)
+    assert all(rebuilt[table] == inline[table] for table in PROJECTION_TABLES)
