@@ -6,9 +6,10 @@ to them and moves the checkpoint, all in one transaction: after a crash, either 
 checkpoint moved together or neither did, so no event is applied twice or skipped.
 
 Whoever appends runs the follower until its own events are projected (EventStore.append): writers that
-arrive while another is projecting wait on the lock and usually find their events projected by then, so
-under load one transaction projects the batches of many writers. Nothing else needs to run: an append
-whose process died before catching up is retried by Temporal, and the retry catches up.
+arrive while another is projecting wait for it on a shared lock and usually find their events projected
+by then, so under load one transaction projects the batches of many writers. Nothing else needs to run:
+an append whose process died before catching up is retried by Temporal, and the retry catches up. The
+follower commits durably before the append returns: the prompts it queues are the mail outbox.
 """
 
 import asyncio
@@ -71,9 +72,6 @@ async def catch_up(
             continue
         try:
             async with conn.transaction():
-                # Derived rows only: a crash that loses this commit loses its checkpoint move too, and the
-                # events are projected again. So the follower need not wait for the disk.
-                await conn.execute("SET LOCAL synchronous_commit = off")
                 cursor = await read_cursor(conn, PROJECTIONS_CHECKPOINT)
                 if through is not None and through <= cursor:
                     return applied
