@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import EmailStr, Field, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.daily_spread import DEFAULT_SPREAD_MINUTES
+
 _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
 
 
@@ -34,6 +36,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_sends_per_second: float | None = Field(
         default=None, gt=0, description="Most emails a second over every worker (the SMTP provider's limit)"
+    )
+    daily_spread_minutes: int = Field(
+        default=DEFAULT_SPREAD_MINUTES,
+        ge=0,
+        le=120,
+        description="New cycles wake a fixed offset (by URN) within this many minutes after 08:00, 09:00 and 17:00, "
+        "so a national cohort does not wake all at once; 0 wakes every cycle on the moment",
     )
     mail_from: str = "Careers Impact System <no-reply@careers-impact.example>"
     public_url: str = Field(default="http://127.0.0.1:8000", description="Where links in emails point")

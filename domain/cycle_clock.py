@@ -19,6 +19,12 @@ class CycleClock(BaseModel):
     seconds_per_week: float | None = Field(default=None, gt=0)
     cycle_origin: datetime | None = Field(default=None, description="Cycle moment that maps to real_origin")
     real_origin: datetime | None = None
+    spread: timedelta = Field(
+        default=timedelta(0),
+        ge=timedelta(0),
+        description="How long after each of its moments this cycle wakes (domain/daily_spread.py): a cohort's "
+        "cycles, each at its own offset, do not all wake at 08:00:00",
+    )
 
     @field_validator("cycle_origin", "real_origin")
     @classmethod

@@ -4,7 +4,7 @@ Shared by the CLI, the web app (roster upload) and the benchmarks.
 """
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from content.calendar_catalog import default_calendar, load_calendar_file
@@ -12,6 +12,7 @@ from content.model_catalog import model_for
 from domain.boundary_types import SLUG_RULE, is_slug, sane_date
 from domain.cycle_clock import CycleClock
 from domain.cycle_spec import CycleSpec
+from domain.daily_spread import daily_offset
 from domain.london_time import LONDON
 from domain.maturity_model import MaturityModel
 from domain.refusals import Refusal, parse_as
@@ -99,7 +100,10 @@ def build_spec(
         model=context.model(phase.model_variant),
         calendar=calendar,
         policy=policy,
-        clock=CycleClock(seconds_per_week=time_scale),
+        clock=CycleClock(
+            seconds_per_week=time_scale,
+            spread=daily_offset(urn, timedelta(minutes=settings.daily_spread_minutes)),
+        ),
         search_attributes=settings.search_attributes,
     )
 

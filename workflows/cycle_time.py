@@ -7,6 +7,10 @@ from temporalio import workflow
 
 from domain.cycle_clock import CycleClock
 
+# Waking `clock.spread` after each moment (domain/daily_spread.py) changes the timers a workflow starts: histories
+# recorded before it keep waking on the moment itself.
+SPREAD_PATCH = "spread-daily-moments"
+
 
 def cycle_now(clock: CycleClock) -> datetime:
     return clock.to_cycle(workflow.now())
@@ -20,7 +24,10 @@ def cycle_now_asked(clock: CycleClock, asked_at: datetime | None) -> datetime:
 
 
 async def sleep_until(clock: CycleClock, moment: datetime, interrupt: Callable[[], bool]) -> bool:
-    """Wait until a cycle moment or until `interrupt` holds; True when the moment came."""
+    """Wait until a cycle moment (and the clock's spread after it) or until `interrupt` holds; True when the moment
+    came. Waking later than the moment is safe: the deciders act on every moment that has passed."""
+    if clock.spread and workflow.patched(SPREAD_PATCH):
+        moment = moment + clock.spread
     delay = clock.real_delay(cycle_now(clock), moment)
     if delay <= timedelta(0):
         return not interrupt()
