@@ -29,6 +29,7 @@ from domain.evaluation import findings_recorded, indicator_changes, theme_change
 from domain.events import (
     ActionPlanAgreed,
     AgreedAction,
+    AttendanceExpected,
     ContactReassigned,
     ContactsChanged,
     CycleCompleted,
@@ -62,6 +63,7 @@ from domain.prompts import PromptKind, prompt_events
 from domain.recipients import Directory
 from domain.refusals import Refusal
 from domain.requests import (
+    AttendanceRequest,
     ContactsRequest,
     ExtendRequest,
     ReassignRequest,
@@ -82,6 +84,7 @@ from domain.submissions import (
     ReviewFindings,
     SelfEvaluation,
     SubmissionKind,
+    has_senior_leader,
 )
 
 # ----- the cycle's own commands, and what it does between them ---------------------------------------
@@ -165,6 +168,7 @@ type Request = (
     | ContactsRequest
     | ReviewTeamRequest
     | ReviewDayRequest
+    | AttendanceRequest
 )
 type FromGroup = MemberSlot | PeerFindings | GroupExit
 type CycleCommand = Step | Request | FromGroup
@@ -251,6 +255,8 @@ def decide(state: CycleState, command: CycleCommand, now: datetime) -> CycleDeci
             return _assign_review_team(state, command, now)
         case ReviewDayRequest():
             return _schedule_review_day(state, command, now)
+        case AttendanceRequest():
+            return _expect_attendance(state, command, now)
         case MemberSlot():
             return _meeting_arranged(state, command, now)
         case PeerFindings():
@@ -565,6 +571,25 @@ def _schedule_review_day(state: CycleState, request: ReviewDayRequest, now: date
     )
     record = Record((scheduled, *invites), causation="review-day", actor=request.actor)
     return Decision(steps=(record,), receipt=receipt)
+
+
+def _expect_attendance(state: CycleState, request: AttendanceRequest, now: datetime) -> CycleDecision:
+    if not state.active:
+        raise Refusal.one("cycle", f"is {state.status}; nothing more can be changed")
+    if Stage.REVIEW in state.accepted_on:
+        raise Refusal.one("roles", "the review has taken place: its findings record who attended")
+    roles = list(dict.fromkeys(request.roles))
+    expected = AttendanceExpected(cycle_id=state.cycle_id, at=now, roles=roles, actor=request.actor)
+    events: list[DomainEvent] = [expected]
+    message = "expected at the review: " + (", ".join(r.value for r in roles) or "nobody named yet")
+    if not has_senior_leader(roles):
+        due = london_date(state.review_starts) if state.review_starts else None
+        key = f"attendance:{now.isoformat()}"
+        # No stage: not the review's work, which waits for a peer facilitator's weekly digest; this goes at once.
+        events += _prompts(state, now, PromptKind.SENIOR_LEADER_ABSENT, None, _send_at(state, now), due, key)
+        message += "; no senior leader expected: the facilitator is told"
+    receipt = Receipt(cycle_id=state.cycle_id, message=message, on=london_date(now))
+    return Decision(steps=(Record(tuple(events), causation="attendance", actor=request.actor),), receipt=receipt)
 
 
 # ----- what the cycle's peer group tells it -------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.events import (
     ActionPlanAgreed,
     ActionStalled,
+    AttendanceExpected,
     CheckInRecorded,
     CycleStarted,
     MomentumRecorded,
@@ -49,8 +50,8 @@ TITLES: dict[SubmissionKind, str] = {
 }
 # A peer group member's findings are in its group's stream from the moment the facilitator records them.
 HELD_FINDINGS = "PeerFindingsRecorded"
-# How the review is arranged: an expert review's day, or the member's slot in its peer group's meeting.
-ARRANGEMENT_TYPES = ("ReviewDayScheduled", "ReviewMeetingArranged")
+# How the review is arranged, and who from the school is expected at it.
+ARRANGEMENT_TYPES = ("ReviewDayScheduled", "ReviewMeetingArranged", "AttendanceExpected")
 RECORD_TYPES = (
     *SUBMISSION_EVENTS.values(),
     "CycleStarted",
@@ -88,9 +89,17 @@ class CycleRecord(BaseModel):
     re_evaluation: ReEvaluationSubmitted | None = None
     review_day: ReviewDayScheduled | None = None
     meeting: ReviewMeetingArranged | None = None
+    expected_attendance: AttendanceExpected | None = None
     check_ins: list[CheckInRecorded] = Field(default_factory=list)
     momentum: list[MomentumRecorded] = Field(default_factory=list)
     stalled: list[ActionStalled] = Field(default_factory=list)
+
+    @property
+    def review_starts(self) -> datetime | None:
+        """When the review begins: the expert review day, or the school's slot in its peer group's meeting."""
+        if self.meeting is not None and (self.review_day is None or self.meeting.at > self.review_day.at):
+            return self.meeting.slot_starts
+        return self.review_day.starts if self.review_day is not None else None
 
     def accepted(self, kind: SubmissionKind) -> bool:
         if kind is SubmissionKind.CHECK_IN:
@@ -155,6 +164,7 @@ def cycle_record(events: list[StoredEvent]) -> CycleRecord:
         "ReEvaluationSubmitted": "re_evaluation",
         "ReviewDayScheduled": "review_day",
         "ReviewMeetingArranged": "meeting",
+        "AttendanceExpected": "expected_attendance",
     }
     lists = {"CheckInRecorded": "check_ins", "MomentumRecorded": "momentum", "ActionStalled": "stalled"}
     for stored in events:

@@ -284,6 +284,14 @@ class ReviewDayScheduled(_Event):
     actor: str
 
 
+class AttendanceExpected(_Event):
+    """Who from the school is expected at the review day or the peer meeting, by role (the latest one counts)."""
+
+    type: Literal["AttendanceExpected"] = "AttendanceExpected"
+    roles: list[AttendeeRole]
+    actor: str
+
+
 class ReviewArrangementChanged(_Event):
     """A peer group member moved to a later group or to expert review."""
 
@@ -440,6 +448,7 @@ DomainEvent = Annotated[
     | FollowUpCompleted
     | ReviewTeamAssigned
     | ReviewDayScheduled
+    | AttendanceExpected
     | ReviewArrangementChanged
     | ReviewMeetingArranged
     | PeerGroupFormed

@@ -33,6 +33,7 @@ class PromptKind(StrEnum):
     PEER_CUT_OFF_PASSED = "peer_cut_off_passed"
     DELIVERY_FAILED = "delivery_failed"
     REPORT_PUBLISHED = "report_published"
+    SENIOR_LEADER_ABSENT = "senior_leader_absent"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -68,6 +69,8 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.DELIVERY_FAILED: (ContactRole.FACILITATOR,),
     # The report goes to the school's leadership and its governor: the staff summary in the body, the PDF attached.
     PromptKind.REPORT_PUBLISHED: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
+    # The school expects no senior leader at its review: the facilitator hears before the day, to ask for one.
+    PromptKind.SENIOR_LEADER_ABSENT: (ContactRole.FACILITATOR,),
 }
 
 # Invitations to a review meeting go to everyone who attends it. A peer group's facilitator attends every

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.boundary_types import Actor, CycleId, Day, JsonObject, RawLine, ShortText
 from domain.stages import Stage
+from domain.submissions import AttendeeRole
 
 # Rules turn these down with their own words (an empty reason, an unknown role): the types only bound them.
 _Raw = Annotated[str, StringConstraints(max_length=320)]
@@ -59,6 +60,13 @@ class ReviewDayRequest(_Request):
 
     on: Day
     start: time = time(9, 30)
+
+
+class AttendanceRequest(_Request):
+    """Who from the school will attend the review day or its slot in the peer meeting, by role: a review with no
+    senior leader expected is flagged to the facilitator before the day."""
+
+    roles: list[AttendeeRole] = Field(default_factory=list, max_length=len(AttendeeRole))
 
 
 class ScheduleMeetingRequest(_Request):

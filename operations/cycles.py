@@ -13,6 +13,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.cycle_spec import CycleSpec, cycle_workflow_id, follow_up_workflow_id
 from domain.maturity_model import MaturityModel
 from domain.requests import (
+    AttendanceRequest,
     ContactsRequest,
     ExtendRequest,
     ReassignRequest,
@@ -167,3 +168,7 @@ async def cycle_model(client: Client, cycle_id: str) -> MaturityModel:
     return await _query(
         client, cycle_id, lambda handle: handle.query(ReviewCycleWorkflow.maturity_model, rpc_timeout=QUERY_TIMEOUT)
     )
+
+
+async def expect_attendance(client: Client, cycle_id: str, request: AttendanceRequest) -> Receipt:
+    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.expect_attendance, request)

@@ -203,6 +203,8 @@ ROUTES: dict[str, Use] = {
     "GET /cycles/{cycle_id}/pack.pdf": Use(STAFF | {"lead", "member"}),
     # Evaluations shared in a peer group: this cycle is an expert review's, so there is no group to share with.
     "GET /cycles/{cycle_id}/peer-evaluations": Use(SIGNED_IN, ok=frozenset({404})),
+    # Who will attend the review: everyone preparing it may say (a role the rules do not know is a 422).
+    "POST /cycles/{cycle_id}/attendance": Use(SIGNED_IN, ok=ALLOWED_WRITE, body={"expected": "chair"}),
     "GET /groups/{cohort}/{group}": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/pack": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/pack.pdf": Use(STAFF, scope="group"),

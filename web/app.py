@@ -21,6 +21,7 @@ from store.database import create_pool
 from web.admin_pages import admin_router
 from web.api import api_router
 from web.api_docs import api_docs_router
+from web.attendance_pages import attendance_router
 from web.body_limit import BodyLimit
 from web.error_pages import install_error_pages
 from web.evaluation_form import evaluation_router
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(report_router())
     app.include_router(pack_router())
     app.include_router(shared_router())
+    app.include_router(attendance_router())
     app.include_router(api_docs_router())
     app.include_router(insight_router())
     app.add_middleware(

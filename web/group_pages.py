@@ -12,6 +12,7 @@ from domain.access import Principal
 from domain.peer_group_view import MemberView, PeerGroupView
 from domain.refusals import Refusal, parse_as
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
+from domain.senior_leaders import no_senior_leader_expected
 from operations import peer_groups
 from operations.cycles import Refused, UnknownCycle
 from store.read_models import PeerGroupRow, cycle_record
@@ -87,6 +88,7 @@ def group_router() -> APIRouter:
             "values": values or {},
             "form_errors": errors or FormErrors(),
             "csrf": csrf_token(request),
+            "no_senior_leader": set(),  # the schools whose review no senior leader is expected at
             **extra,
         }
         return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
@@ -100,7 +102,9 @@ def group_router() -> APIRouter:
     @router.get("/groups/{cohort}/{group}", response_class=HTMLResponse)
     async def show(request: Request, viewer: Viewer, cohort: str, group: str) -> Response:
         _, view = await group_for(request, viewer, cohort, group)
-        return await render(request, viewer, view)
+        members = await group_reviewed(request, cohort, group)
+        flagged = {m.cycle_id for m in members if no_senior_leader_expected(m.record, view.today)}
+        return await render(request, viewer, view, no_senior_leader=flagged)
 
     async def findings_page(
         request: Request,

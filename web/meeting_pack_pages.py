@@ -15,10 +15,12 @@ from charts.maturity_profile import ThemeLevels, maturity_profile
 from domain.access import Principal, Role
 from domain.probing import Question
 from domain.review_day_plan import day_plan
+from domain.submissions import has_senior_leader
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.report_rendering import PAGE_LAYOUT, PRINT_LAYOUT, html_to_pdf
 from web.reviewed_schools import Reviewed, group_reviewed, questions_for, reviewed
 from web.scope import visible_group
+from web.wording import ATTENDEE_NAMES
 
 PACK_ROLES = (Role.ADMIN, Role.FACILITATOR, Role.REVIEWER)
 
@@ -41,13 +43,15 @@ def self_evaluation_chart(member: Reviewed) -> Markup | None:
 
 
 def _member(member: Reviewed, group: Sequence[Reviewed]) -> dict[str, Any]:
-    meeting = member.record.meeting
+    meeting, expected = member.record.meeting, member.record.expected_attendance
     return {
         "row": member.row,
         "chart": self_evaluation_chart(member),
         "questions": questions_for(member, group),
         "evaluated": member.record.self_evaluation is not None,
         "slot": (meeting.slot_starts, meeting.slot_ends) if meeting else None,
+        "expected": ", ".join(ATTENDEE_NAMES[r] for r in expected.roles) if expected else "",
+        "senior_expected": expected is not None and has_senior_leader(expected.roles),
     }
 
 

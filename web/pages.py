@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.access import Principal, Role, may_submit
 from domain.cycle_record import accepted_kinds
 from domain.cycle_record import cycle_record as cycle_record_from
+from domain.london_time import london_date
 from domain.momentum import momentum_of
 from domain.refusals import Refusal, parse_as
+from domain.senior_leaders import no_senior_leader_expected
 from domain.stages import STAGE_ORDER
 from domain.submissions import SubmissionKind
 from operations import cycles
@@ -35,6 +37,7 @@ from web.rate_limit import limiter
 from web.scope import visible_cycle as visible_cycle  # re-exported: the stage pages import it from here
 from web.task_list import cycle_tasks, next_task, stage_now
 from web.templating import TEMPLATES as TEMPLATES  # re-exported: pages elsewhere import it from here
+from web.wording import ATTENDEE_NAMES, ATTENDEE_ROLES
 
 STAGES = [stage.value for stage in STAGE_ORDER]
 STAGE_LABELS = {stage.value: stage.label for stage in STAGE_ORDER}
@@ -228,6 +231,7 @@ def pages_router() -> APIRouter:
         tasks = cycle_tasks(viewer, row, view) if view else []
         actions = await list_actions(pool, cycle_id)
         may_check_in = actions and row.status == "active" and may_submit(viewer, SubmissionKind.CHECK_IN)
+        today = view.today if view else london_date(datetime.now(UTC))
         context = {
             "principal": viewer,
             "row": row,
@@ -246,6 +250,9 @@ def pages_router() -> APIRouter:
             "accepted": accepted_kinds(record),
             "momentum": momentum_of(record),
             "csrf": csrf_token(request),
+            "no_senior_leader": no_senior_leader_expected(record, today),
+            "attendee_roles": ATTENDEE_ROLES,
+            "attendee_names": ATTENDEE_NAMES,
         }
         return TEMPLATES.TemplateResponse(request, "cycle.html", context)
 

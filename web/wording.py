@@ -54,6 +54,7 @@ ATTENDEE_ROLES = (
     ("senco", "SENCO"),
     ("other", "Someone else"),
 )
+ATTENDEE_NAMES = dict(ATTENDEE_ROLES)
 
 
 def stage_name(stage: str | None) -> str:

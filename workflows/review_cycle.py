@@ -43,6 +43,7 @@ from domain.maturity_model import MaturityModel
 from domain.meeting_slots import MemberSlot
 from domain.peer_group_messages import GroupExit, PeerFindings
 from domain.requests import (
+    AttendanceRequest,
     ContactsRequest,
     ExtendRequest,
     ReassignRequest,
@@ -167,6 +168,10 @@ class ReviewCycleWorkflow:
 
     @decided_update
     def schedule_review_day(self, request: ReviewDayRequest) -> CycleDecision:
+        return self._decide(request)
+
+    @decided_update
+    def expect_attendance(self, request: AttendanceRequest) -> CycleDecision:
         return self._decide(request)
 
     # ----- what the cycle's peer group tells it ------------------------------------------------------
