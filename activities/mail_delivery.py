@@ -129,6 +129,18 @@ class MailDelivery:
         if any(p.kind in (PromptKind.CHECK_IN_DUE, PromptKind.CHECK_IN_MISSED) for p in prompts):
             momentum = momentum_of(await cycle_record(self._pool, subject_id))
             extras = extras.model_copy(update={"momentum": momentum.lines() if momentum else []})
+        kinds = {p.kind for p in prompts}
+        if PromptKind.ACTION_PLAN_AGREED in kinds:
+            plan = (await cycle_record(self._pool, subject_id)).action_plan
+            actions = plan.actions if plan else []
+            lines = [f"{a.title}: {a.owner_role}, by {a.due:%-d %B %Y}. {a.success_measure}" for a in actions]
+            extras = extras.model_copy(update={"plan": lines})
+        if PromptKind.RE_EVALUATION_RESULT in kinds and (doc := await self._report(subject_id)) is not None:
+            changes = [
+                f"{t.title}: {doc.level_name(t.self_level)} at self-evaluation, {doc.level_name(t.re_level)} now"
+                for t in doc.profile
+            ]
+            extras = extras.model_copy(update={"changes": changes})
         if any(p.kind is PromptKind.REPORT_PUBLISHED for p in prompts):
             doc = await self._report(subject_id)
             if doc is not None:

@@ -53,6 +53,8 @@ class MessageExtras(BaseModel):
     report: ReportDocument | None = None
     report_pdf: bytes | None = None
     momentum: list[str] = Field(default_factory=list, description="Check-in emails: where the action plan stands")
+    plan: list[str] = Field(default_factory=list, description="The agreed action plan, an action a line")
+    changes: list[str] = Field(default_factory=list, description="The re-evaluation: each theme, before and after")
 
 
 class Attachment(BaseModel):
@@ -135,6 +137,8 @@ def _section(
     if extras.report is not None:
         variables.update(_report_variables(extras.report))
     variables["momentum"] = extras.momentum
+    variables["plan"] = extras.plan
+    variables["changes"] = extras.changes
     rendered = {
         name: "".join(block(template.new_context(variables))).strip() for name, block in template.blocks.items()
     }

@@ -7,7 +7,7 @@ Nothing here waits, reads a clock or touches the outside world.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
@@ -86,6 +86,34 @@ from domain.submissions import (
     SubmissionKind,
     has_senior_leader,
 )
+
+# What the senior leader and the governor hear of, beyond the report: the agreed plan and the re-evaluation.
+LEADERSHIP_NEWS: dict[SubmissionKind, PromptKind] = {
+    SubmissionKind.ACTION_PLAN: PromptKind.ACTION_PLAN_AGREED,
+    SubmissionKind.RE_EVALUATION: PromptKind.RE_EVALUATION_RESULT,
+}
+# The workflow.patched id under which a cycle sends them: histories recorded before (issue 17) replay without.
+LEADERSHIP_NEWS_PATCH = "leadership-news"
+_NEWS_KINDS = frozenset(kind.value for kind in LEADERSHIP_NEWS.values())
+
+
+def brings_leadership_news(decision: "CycleDecision") -> bool:
+    return any(isinstance(e, PromptIssued) and e.kind in _NEWS_KINDS for e in decision.events)
+
+
+def without_leadership_news(decision: "CycleDecision") -> "CycleDecision":
+    """The decision as it was before the senior leader and the governor heard of the plan and the re-evaluation:
+    what a cycle started before then records, so its history replays as it ran."""
+
+    def kept(event: DomainEvent) -> bool:
+        return not (isinstance(event, PromptIssued) and event.kind in _NEWS_KINDS)
+
+    steps = tuple(
+        replace(step, events=tuple(filter(kept, step.events))) if isinstance(step, Record) else step
+        for step in decision.steps
+    )
+    return replace(decision, steps=steps)
+
 
 # ----- the cycle's own commands, and what it does between them ---------------------------------------
 
@@ -382,6 +410,8 @@ def _submit(state: CycleState, request: SubmitRequest, now: datetime) -> CycleDe
     if kind is SubmissionKind.REPORT:
         when = _send_at(state, now)
         events += _prompts(state, now, PromptKind.REPORT_PUBLISHED, Stage.REPORT, when, None, key="published")
+    if kind in LEADERSHIP_NEWS:
+        events += _prompts(state, now, LEADERSHIP_NEWS[kind], stage, _send_at(state, now), None, key=kind.value)
     steps: list[Record | Signal | CycleMessage] = [
         Record(tuple(events), causation=f"submit:{kind}", actor=request.actor)
     ]

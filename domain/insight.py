@@ -83,6 +83,14 @@ class RoundTally(_Frozen):
     missed: int = Field(description="Institutions that missed the round's check-in")
 
 
+class SeniorPresenceTally(_Frozen):
+    """Institutions whose review findings record a senior leader (or the headteacher or principal) present, or not."""
+
+    review_type: str
+    present: bool
+    institutions: int
+
+
 class InstitutionLevels(_Frozen):
     """One institution's levels per theme at each stage: a heatmap row, for viewers whose scope includes it."""
 
@@ -101,6 +109,7 @@ class InsightData(_Frozen):
     priorities: list[PriorityTally]
     timeliness: list[TimelinessTally]
     rounds: list[RoundTally]
+    senior_presence: list[SeniorPresenceTally] = Field(default_factory=list)
     institutions: list[InstitutionLevels] = Field(description="One page of the institutions the viewer may name")
     named: int = Field(description="Institutions the viewer may name, on every page")
 
@@ -191,6 +200,13 @@ class MomentumRound(_Figure):
     missed: int | None = Field(description="Institutions that missed the check-in")
 
 
+class SeniorLeaders(_Figure):
+    """Of the reviews whose findings record who attended, how many had a senior leader present."""
+
+    present: int | None
+    share: float | None = Field(description="Share of those reviews with a senior leader present")
+
+
 class Figures(_Figure):
     review_type: str | None = Field(description="expert, peer, or null for all")
     levels: list[StageLevels]
@@ -199,6 +215,7 @@ class Figures(_Figure):
     priorities: Priorities
     timeliness: list[StageTimeliness]
     momentum: list[MomentumRound]
+    senior_leaders: SeniorLeaders
 
     @property
     def moved_most(self) -> Movement | None:
@@ -436,10 +453,20 @@ def _momentum(tallies: list[RoundTally], withhold: bool) -> list[MomentumRound]:
     return results
 
 
+def _senior_leaders(tallies: list[SeniorPresenceTally], withhold: bool) -> SeniorLeaders:
+    n = sum(t.institutions for t in tallies)
+    if _withheld(n, withhold):
+        return SeniorLeaders(institutions=None, withheld=True, present=None, share=None)
+    present = sum(t.institutions for t in tallies if t.present)
+    return SeniorLeaders(institutions=n, withheld=False, present=present, share=present / n if n else None)
+
+
 def figures(data: InsightData, theme_ids: list[str], review_type: ReviewType | None, withhold: bool) -> Figures:
     """Every figure over the institutions of one review type, or of all when `review_type` is None."""
 
-    def chosen[T: ThemeLevelTally | PriorityTally | TimelinessTally | RoundTally](rows: list[T]) -> list[T]:
+    def chosen[T: ThemeLevelTally | PriorityTally | TimelinessTally | RoundTally | SeniorPresenceTally](
+        rows: list[T],
+    ) -> list[T]:
         return [r for r in rows if review_type is None or r.review_type == review_type.value]
 
     n = sum(k for kind, k in data.population.items() if review_type is None or kind == review_type.value)
@@ -455,6 +482,7 @@ def figures(data: InsightData, theme_ids: list[str], review_type: ReviewType | N
         priorities=_priorities(chosen(data.priorities), theme_ids, withhold),
         timeliness=_timeliness(chosen(data.timeliness), withhold),
         momentum=_momentum(chosen(data.rounds), withhold),
+        senior_leaders=_senior_leaders(chosen(data.senior_presence), withhold),
     )
 
 

@@ -21,6 +21,11 @@ def _figures(figures: Figures) -> Iterator[Row]:
         yield _withheld("institutions", group, "", "")
         return
     yield ("institutions", group, "", "", "institutions", figures.institutions, figures.institutions, "")
+    senior = figures.senior_leaders
+    if senior.withheld:
+        yield _withheld("senior leaders", group, "review", "")
+    elif senior.institutions:
+        yield ("senior leaders", group, "review", "", "share present", senior.share, senior.institutions, "")
     for at_stage in figures.levels:
         for d in at_stage.themes:
             if d.withheld or d.counts is None:

@@ -221,6 +221,8 @@ STAGE_TASK_PAGES: dict[Stage, str] = {
 }
 KIND_TASK_PAGES: dict[PromptKind, str] = {
     PromptKind.REPORT_PUBLISHED: "/report",
+    PromptKind.ACTION_PLAN_AGREED: "/submissions/action-plan",
+    PromptKind.RE_EVALUATION_RESULT: "/progress",
     PromptKind.CHECK_IN_DUE: "/work/check-in",
     PromptKind.CHECK_IN_MISSED: "/work/check-in",
 }

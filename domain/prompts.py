@@ -34,6 +34,8 @@ class PromptKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     REPORT_PUBLISHED = "report_published"
     SENIOR_LEADER_ABSENT = "senior_leader_absent"
+    ACTION_PLAN_AGREED = "action_plan_agreed"
+    RE_EVALUATION_RESULT = "re_evaluation_result"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -71,6 +73,10 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     PromptKind.REPORT_PUBLISHED: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
     # The school expects no senior leader at its review: the facilitator hears before the day, to ask for one.
     PromptKind.SENIOR_LEADER_ABSENT: (ContactRole.FACILITATOR,),
+    # The senior leader and the governor (when one is named) hear what the school agreed and how far it moved: the
+    # careers leader wrote both, and careers stays a whole-school matter after the review.
+    PromptKind.ACTION_PLAN_AGREED: (ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
+    PromptKind.RE_EVALUATION_RESULT: (ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
 }
 
 # Invitations to a review meeting go to everyone who attends it. A peer group's facilitator attends every

@@ -16,6 +16,7 @@ from domain.insight import (
     InstitutionLevels,
     PriorityTally,
     RoundTally,
+    SeniorPresenceTally,
     ThemeLevelTally,
     TimelinessTally,
 )
@@ -113,7 +114,7 @@ async def insight_data(
     mapping = _Where(scope.population, first_parameter=5)
     window = "" if page_size is None else f"LIMIT {int(page_size)} OFFSET {(max(page, 1) - 1) * int(page_size)}"
     # Independent reads, so they run side by side on the pool's connections.
-    population, levels, priorities, timeliness, rounds, heatmap = await asyncio.gather(
+    population, levels, priorities, timeliness, rounds, senior, heatmap = await asyncio.gather(
         pool.fetch(
             f"SELECT review_type, count(*) AS n, count(*) FILTER (WHERE {named}) AS named "
             f"FROM insight_cycles c WHERE {where.sql} GROUP BY 1",
@@ -155,6 +156,11 @@ async def insight_data(
             *where.values,
         ),
         pool.fetch(
+            f"SELECT c.review_type, c.senior_leader_present AS present, count(*) AS institutions "
+            f"FROM insight_cycles c WHERE {where.sql} AND c.senior_leader_present IS NOT NULL GROUP BY 1, 2",
+            *where.values,
+        ),
+        pool.fetch(
             f"""
             WITH shown AS (
                 SELECT c.cycle_id, c.name, c.review_type, c.phase, c.careers_hub, c.trust FROM insight_cycles c
@@ -176,6 +182,7 @@ async def insight_data(
         priorities=[PriorityTally.model_validate(dict(r)) for r in priorities],
         timeliness=[TimelinessTally.model_validate(dict(r)) for r in timeliness],
         rounds=[RoundTally.model_validate(dict(r)) for r in rounds],
+        senior_presence=[SeniorPresenceTally.model_validate(dict(r)) for r in senior],
         institutions=_institutions(heatmap),
     )
 

@@ -20,7 +20,7 @@ from domain.events import (
     StageOverdue,
 )
 from domain.london_time import london_date
-from domain.submissions import DevelopmentPriority, ThemeLevel
+from domain.submissions import DevelopmentPriority, ThemeLevel, has_senior_leader
 from store.database import PgConnection
 
 TABLES = ("insight_cycles", "insight_theme_levels", "priorities", "stage_timeliness", "follow_up_rounds")
@@ -58,6 +58,10 @@ async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
         case ReviewFindingsRecorded():
             await _theme_levels(conn, event.cycle_id, "agreed", event.agreed_theme_levels)
             await _priorities(conn, event.cycle_id, "review", event.development_priorities)
+            present = has_senior_leader(event.attendance) if event.attendance else None
+            await conn.execute(
+                "UPDATE insight_cycles SET senior_leader_present = $2 WHERE cycle_id = $1", event.cycle_id, present
+            )
         case ReEvaluationSubmitted():
             await _theme_levels(conn, event.cycle_id, "re", event.theme_levels)
         case ReportPublished():

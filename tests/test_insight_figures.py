@@ -11,6 +11,7 @@ from domain.insight import (
     InsightData,
     PriorityTally,
     RoundTally,
+    SeniorPresenceTally,
     ThemeLevelTally,
     TimelinessTally,
     figures,
@@ -226,3 +227,18 @@ def test_the_level_agreed_for_a_theme_is_the_lower_median_of_the_indicators_agre
         ThemeLevel(theme_id="impact", level=3),
     ]
     assert agreed_theme_levels([], model) == []
+
+
+def test_the_share_of_reviews_with_a_senior_leader_present_counts_those_that_record_who_attended() -> None:
+    present = [
+        SeniorPresenceTally(review_type="expert", present=True, institutions=3),
+        SeniorPresenceTally(review_type="expert", present=False, institutions=1),
+        SeniorPresenceTally(review_type="peer", present=False, institutions=2),
+    ]
+    counted = data().model_copy(update={"senior_presence": present, "population": {"expert": 10, "peer": 10}})
+    overall = figures(counted, THEMES, None, withhold=True).senior_leaders
+    assert (overall.institutions, overall.present, overall.share) == (6, 3, 0.5)
+    # Over four expert reviews, withheld for all but CEC's admins.
+    expert = figures(counted, THEMES, ReviewType.EXPERT, withhold=True).senior_leaders
+    assert expert.withheld and expert.share is None and expert.present is None
+    assert figures(counted, THEMES, ReviewType.EXPERT, withhold=False).senior_leaders.share == 0.75

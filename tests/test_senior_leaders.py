@@ -1,18 +1,23 @@
 """Senior leaders in the loop (issue 17), and where the review fits. A review nobody from the senior team is
 expected at is flagged to the facilitator before the day (on the cycle's page, and by email once the school says
 who will come without one); the findings record who attended, by role; the senior leader and the governor receive
-the report summary, through a real SMTP server. Before that, the onboarding page says how the review differs from
-other careers tools and standards (no badge, no inspection), and each indicator names the Gatsby Benchmarks its
-theme relates to."""
+the report summary, the agreed action plan and the re-evaluation's result, through a real SMTP server; cohort
+insight shows the share of reviews with a senior leader present. Before that, the onboarding page says how the
+review differs from other careers tools and standards (no badge, no inspection), and each indicator names the
+Gatsby Benchmarks its theme relates to."""
 
 from collections.abc import AsyncIterator
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import Principal, Role
+from domain.insight import insight
+from domain.insight_scope import InsightFilters, InsightScope
+from domain.stages import Stage
+from store.insight import insight_data
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import LEAD, Engine, running_worker
@@ -127,3 +132,35 @@ async def test_no_senior_leader_is_flagged_before_the_day_and_the_senior_leader_
         for who in (SENIOR, GOVERNOR):
             mail = next(m for m in smtp.inbox.to(who) if "report_published" in kinds(m))
             assert "Careers is strong; every subject can now show where it leads." in text_of(mail)
+
+        # Cohort insight: the share of reviews with a senior leader present (CEC sees it over one review).
+        everyone = InsightScope(population=InsightFilters(cohort=spec.cohort), withhold_small_groups=False)
+        figures = insight(
+            await insight_data(pool, everyone, [factories.SCHOOLS_MODEL]),
+            InsightFilters(cohort=spec.cohort),
+            [factories.SCHOOLS_MODEL],
+            withhold=False,
+        )
+        assert figures.overall.senior_leaders.present == 1 and figures.overall.senior_leaders.share == 1.0
+
+        # The agreed action plan and the re-evaluation's result go to the senior leader and the governor too.
+        opens = {m.stage: m.opens for m in (await engine.view(cycle)).milestones}
+        for stage, kind, data, news in [
+            (Stage.ACTION_PLANNING, "action-plan", factories.action_plan(date(2027, 7, 1)), "action_plan_agreed"),
+            (Stage.RE_EVALUATION, "re-evaluation", factories.evaluation(level=3), "re_evaluation_result"),
+        ]:
+            await clock.on(opens[stage], time(10))
+            await engine.submit(cycle, kind, data)
+            # The senior leader had the stage's opening email that morning: one a day, so the news goes next morning.
+            await clock.on(opens[stage] + timedelta(days=1), time(12))
+
+            def news_to_both(news: str = news) -> bool:
+                return all(any(news in kinds(m) for m in smtp.inbox.to(who)) for who in (SENIOR, GOVERNOR))
+
+            await eventually(news_to_both, f"{news} to the senior leader and the governor")
+        plan = next(m for m in smtp.inbox.to(SENIOR) if "action_plan_agreed" in kinds(m))
+        assert "Action 1: careers leader, by 1 July 2027" in text_of(plan)
+        result = next(m for m in smtp.inbox.to(GOVERNOR) if "re_evaluation_result" in kinds(m))
+        leading = factories.SCHOOLS_MODEL.themes[0].title
+        assert f"{leading}: 2, developing at self-evaluation, 3, " in text_of(result)
+        assert not any("action_plan_agreed" in kinds(m) for m in smtp.inbox.to("leader@school.example"))

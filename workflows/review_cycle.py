@@ -16,6 +16,7 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.workflow import ParentClosePolicy
 
 from domain.cycle_decider import (
+    LEADERSHIP_NEWS_PATCH,
     CycleCommand,
     CycleDecision,
     Finished,
@@ -23,8 +24,10 @@ from domain.cycle_decider import (
     StartCycle,
     StartFollowUp,
     Wait,
+    brings_leadership_news,
     decide,
     next_step,
+    without_leadership_news,
 )
 from domain.cycle_spec import CycleSpec, follow_up_workflow_id
 from domain.cycle_state import CycleState, evolve_all, initial_state
@@ -118,6 +121,8 @@ class ReviewCycleWorkflow:
 
     async def carry_out(self, decision: CycleDecision) -> Receipt | None:
         """Apply the decision to the state at once (later requests see it), then record and tell, in order."""
+        if brings_leadership_news(decision) and not workflow.patched(LEADERSHIP_NEWS_PATCH):
+            decision = without_leadership_news(decision)  # a cycle's history from before: it replays as it ran
         self._state = evolve_all(self._state, decision.facts)
         if any(isinstance(event, SEARCHED) for event in decision.events):
             self._update_search_attributes()
