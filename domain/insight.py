@@ -453,9 +453,11 @@ def _momentum(tallies: list[RoundTally], withhold: bool) -> list[MomentumRound]:
     return results
 
 
-def _senior_leaders(tallies: list[SeniorPresenceTally], withhold: bool) -> SeniorLeaders:
+def _senior_leaders(tallies: list[SeniorPresenceTally], withhold: bool, population_withheld: bool) -> SeniorLeaders:
     n = sum(t.institutions for t in tallies)
-    if _withheld(n, withhold):
+    # None recorded names nobody (unless the population itself is too small to show): only a share over a few
+    # reviews could point at a school.
+    if population_withheld or (n and _withheld(n, withhold)):
         return SeniorLeaders(institutions=None, withheld=True, present=None, share=None)
     present = sum(t.institutions for t in tallies if t.present)
     return SeniorLeaders(institutions=n, withheld=False, present=present, share=present / n if n else None)
@@ -482,7 +484,7 @@ def figures(data: InsightData, theme_ids: list[str], review_type: ReviewType | N
         priorities=_priorities(chosen(data.priorities), theme_ids, withhold),
         timeliness=_timeliness(chosen(data.timeliness), withhold),
         momentum=_momentum(chosen(data.rounds), withhold),
-        senior_leaders=_senior_leaders(chosen(data.senior_presence), withhold),
+        senior_leaders=_senior_leaders(chosen(data.senior_presence), withhold, hidden),
     )
 
 
