@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -102,6 +108,35 @@ async def update_workflow(handle: WorkflowHandle[Any, Any], update: Any, request
     return result
 
 
+async def update_cycle(client: Client, cycle_id: str, update: Any, request: BaseModel) -> Receipt:
+    """An Update to a cycle. One that has ended refuses it in the words its validator uses while it is ending
+    ("cycle: is lapsed; ..."), so whoever sends it just too late is told why, not that no workflow runs."""
+    handle = cycle_handle(client, cycle_id)
+    try:
+        return await update_workflow(handle, update, request)
+    except UnknownCycle:
+        ended = await ended_as(handle)
+        if ended is None:
+            raise
+        raise Refused(f"cycle: is {ended}; nothing more can be changed") from None
+
+
+async def ended_as(handle: WorkflowHandle[ReviewCycleWorkflow, CycleOutcome]) -> str | None:
+    """How a cycle that no longer runs ended (completed, lapsed, withdrawn; or how Temporal stopped it);
+    None when there is no such cycle (never started, or its history is past the namespace's retention)."""
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if description.status is None or description.status is WorkflowExecutionStatus.RUNNING:
+        return None
+    if description.status is WorkflowExecutionStatus.COMPLETED:
+        return str((await handle.result()).status)
+    return f"stopped ({description.status.name.lower().replace('_', ' ')} in Temporal)"
+
+
 async def submit(client: Client, cycle_id: str, kind: str, data: dict[str, Any], actor: str = "institution") -> Receipt:
     request = SubmitRequest(kind=kind, data=data, actor=actor)
     if kind == SubmissionKind.CHECK_IN.value:
@@ -112,31 +147,31 @@ async def submit(client: Client, cycle_id: str, kind: str, data: dict[str, Any],
             raise Refused(
                 f"check-in: {cycle_id} has no follow-up running; it starts when the action plan is agreed"
             ) from None
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.submit, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.submit, request)
 
 
 async def extend(client: Client, cycle_id: str, request: ExtendRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.extend, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.extend, request)
 
 
 async def withdraw(client: Client, cycle_id: str, request: WithdrawRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.withdraw, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.withdraw, request)
 
 
 async def reassign(client: Client, cycle_id: str, request: ReassignRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.reassign, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.reassign, request)
 
 
 async def change_contacts(client: Client, cycle_id: str, request: ContactsRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.change_contacts, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.change_contacts, request)
 
 
 async def assign_review_team(client: Client, cycle_id: str, request: ReviewTeamRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.assign_review_team, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.assign_review_team, request)
 
 
 async def schedule_review_day(client: Client, cycle_id: str, request: ReviewDayRequest) -> Receipt:
-    return await update_workflow(cycle_handle(client, cycle_id), ReviewCycleWorkflow.schedule_review_day, request)
+    return await update_cycle(client, cycle_id, ReviewCycleWorkflow.schedule_review_day, request)
 
 
 async def _query[T](

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from domain.schedule import SchedulePolicy, build_schedule
+from domain.boundary_types import MAX_EXTENSION_WEEKS
+from domain.schedule import SchedulePolicy, build_schedule, extend_schedule
 from domain.stages import Stage
 from tests import factories
 from tests.dev_stack_process import BIN, Stack, stack_in_a_new_folder
@@ -89,6 +90,26 @@ def test_cis_drives_a_cycle_end_to_end_on_the_embedded_stack(stack: Stack, tmp_p
     due_dates = sorted(e.decoded("dtstart") for e in events)
     assert due_dates == sorted([m.due for m in schedule.milestones] + [schedule.closing_date])
     assert len({str(e["uid"]) for e in events}) == len(events)
+
+    # Time-scaled, the cycle's 18 weeks are 72 s of wall clock, and cycle time runs on while the test works: every
+    # `cis` call (seconds each on a loaded machine) and the restart below eat into them, and twice under load the
+    # cycle reached its closing date and lapsed at action planning (so the next submit found it ended). CEC gives
+    # the re-evaluation as long as it may up front: the closing date moves with it and no stage opens later, so the
+    # stages' openings still pace the test, and its own slowness has 104 s more (26 weeks) before it could end it.
+    re_evaluation_due = schedule.milestone(Stage.RE_EVALUATION).due + timedelta(weeks=MAX_EXTENSION_WEEKS)
+    closing = extend_schedule(schedule, Stage.RE_EVALUATION, re_evaluation_due, SchedulePolicy(), factories.CALENDAR)
+    extended = stack.cis(
+        "cycle",
+        "extend",
+        cycle_id,
+        "--stage",
+        "re_evaluation",
+        "--to",
+        re_evaluation_due.isoformat(),
+        "--reason",
+        "time",
+    )
+    assert f"the cycle closes on {closing.closing_date.isoformat()}" in extended.stdout
 
     files = {}
     for _, kind, data in STAGE_FILES:

@@ -151,6 +151,9 @@ async def test_institution_that_never_acts_lapses_on_its_closing_date(engine: En
         outcome = await handle.result()
         await save_history(handle, "never_acts")
     assert outcome.status is CycleStatus.LAPSED
+    # Sent just too late, work is refused as the lapsing cycle itself refuses it, not as an unknown workflow.
+    with pytest.raises(Refused, match=r"^cycle: is lapsed; nothing more can be changed$"):
+        await cycles.submit(engine.client, spec.cycle_id, "onboarding", factories.onboarding())
     events = await list_events(engine.pool, spec.cycle_id)
     lapsed = next(e for e in events if e.type == "CycleLapsed")
     assert lapsed.data["closing_date"] == schedule.closing_date.isoformat()
