@@ -118,14 +118,18 @@ def _report_variables(doc: ReportDocument) -> dict[str, Any]:
     }
 
 
+def sign_in_link(settings: MailSettings, token: str | None, path: str) -> str:
+    """A link that signs its reader in with the email's own token and lands on `path`; plain without a token."""
+    base = settings.public_url.rstrip("/")
+    if token is None:
+        return base + path
+    return f"{base}/signin?{urlencode({'token': token, 'next': path})}"
+
+
 def prompt_link(prompt: Outgoing, context: MailContext, settings: MailSettings, extras: MessageExtras) -> str:
     """The recipient's own sign-in link, landing on the prompt's task; a plain link where there is none."""
-    base = settings.public_url.rstrip("/")
     home = extras.home or f"/cycles/{context.subject_id}"
-    path = task_path(prompt, home)
-    if extras.signin_token is None:
-        return base + path
-    return f"{base}/signin?{urlencode({'token': extras.signin_token, 'next': path})}"
+    return sign_in_link(settings, extras.signin_token, task_path(prompt, home))
 
 
 def _section(
@@ -207,53 +211,73 @@ def _envelope(subject: str, recipient: str, message_id: str, settings: MailSetti
     return message
 
 
-def _digest_line(line: DigestLine, base: str) -> str:
-    """One school in the digest: where it stands, who to contact, and its page."""
+def _digest_line(line: DigestLine, link: str) -> str:
+    """One school in the digest: where it stands, who to contact, and its page (`link`)."""
     text = f"{line.institution}: {Stage(line.stage).label if line.stage else 'Not started'}"
     if line.overdue:
         text += f", overdue since {_long(line.due)}"
     if line.stalled_actions:
         text += f", {line.stalled_actions} stalled action{'' if line.stalled_actions == 1 else 's'}"
     contact = f" Contact: {line.contact}." if line.contact else ""
-    return f"{text}.{contact} {base}/cycles/{line.cycle_id}"
+    return f"{text}.{contact} {link}"
+
+
+def cohort_dashboard(cohort: str) -> str:
+    """Where a weekly digest's section lands: the schools of that cohort that need the facilitator's action."""
+    return f"/dashboard?{urlencode({'group': 'action', 'cohort': cohort})}"
 
 
 def build_weekly_digest(
-    digest: FacilitatorDigest, message_id: str, settings: MailSettings, dated: datetime
+    digest: FacilitatorDigest,
+    message_id: str,
+    settings: MailSettings,
+    dated: datetime,
+    sign_in: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """A facilitator's week in one message: the schools that need their action, then those overdue, each with its
-    careers leader's address and a link to its page."""
-    base = settings.public_url.rstrip("/")
-    lines = [{"text": _digest_line(line, base), "needs_action": line.needs_action} for line in digest.lines]
-    link = f"{base}/dashboard?group=action"
-    sections = []
-    for html in (False, True):
-        template = (_HTML if html else _TEXT).get_template("weekly_digest.j2")
-        rendered = {
-            name: "".join(
-                block(
-                    template.new_context(
-                        {
-                            "lines": lines,
-                            "action": [line for line in lines if line["needs_action"]],
-                            "overdue": [line for line in lines if not line["needs_action"]],
-                        }
-                    )
-                )
-            ).strip()
-            for name, block in template.blocks.items()
+    """A facilitator's week in one message, a section per cohort: the schools that need their action, then those
+    overdue, each with its careers leader's address and a link to its page. A facilitator's sign-in covers one
+    cohort, so `sign_in` holds a token per cohort (activities.facilitator_digest.digest_sign_in): a section's
+    links sign its reader in to that cohort, landing on its dashboard or on one school's page."""
+    tokens = sign_in or {}
+    total = len(digest.lines)
+    subject = ""
+    sections: dict[bool, list[dict[str, Any]]] = {False: [], True: []}  # plain text, HTML
+    for cohort in digest.cohorts:
+        token = tokens.get(cohort)
+        lines = [
+            {
+                "text": _digest_line(line, sign_in_link(settings, token, f"/cycles/{line.cycle_id}")),
+                "needs_action": line.needs_action,
+            }
+            for line in digest.lines
+            if line.cohort == cohort
+        ]
+        variables = {
+            "cohort": cohort,
+            "total": total,
+            "lines": lines,
+            "action": [line for line in lines if line["needs_action"]],
+            "overdue": [line for line in lines if not line["needs_action"]],
         }
-        section: dict[str, Any] = {**rendered, "link": link}
-        if html:
-            section["blocks"] = _html_blocks(rendered["body"])
-        sections.append(section)
-    message = _envelope(sections[0]["subject"], digest.facilitator_email, message_id, settings, dated)
+        for html, environment in ((False, _TEXT), (True, _HTML)):
+            template = environment.get_template("weekly_digest.j2")
+            rendered = {
+                name: "".join(block(template.new_context(variables))).strip() for name, block in template.blocks.items()
+            }
+            subject = subject if html else rendered["subject"]
+            section: dict[str, Any] = {
+                **rendered,
+                "subject": rendered["heading"],  # the layout heads each section (when several) with its subject
+                "link": sign_in_link(settings, token, cohort_dashboard(cohort)),
+            }
+            if html:
+                section["blocks"] = _html_blocks(rendered["body"])
+            sections[html].append(section)
+    message = _envelope(subject, digest.facilitator_email, message_id, settings, dated)
     message["X-CIS-Prompt-Kinds"] = "weekly_digest"
-    message.set_content(_TEXT.get_template("_layout.txt.j2").render(sections=[sections[0]], optout_link=None))
+    message.set_content(_TEXT.get_template("_layout.txt.j2").render(sections=sections[False], optout_link=None))
     message.add_alternative(
-        _HTML.get_template("_layout.html.j2").render(
-            sections=[sections[1]], optout_link=None, subject=sections[0]["subject"]
-        ),
+        _HTML.get_template("_layout.html.j2").render(sections=sections[True], optout_link=None, subject=subject),
         subtype="html",
     )
     return message

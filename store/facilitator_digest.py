@@ -2,10 +2,11 @@
 overdue, each with its contact; and the escalation and stalled-action prompts held back for the digest instead of
 sent one by one."""
 
+from collections import defaultdict
 from datetime import date
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.mail import FACILITATOR_DIGEST_STAGES, WEEKLY_DIGEST_KINDS
 from store.dashboard import NEEDS_ACTION
@@ -16,6 +17,7 @@ HELD_STAGES = tuple(stage.value for stage in FACILITATOR_DIGEST_STAGES)
 
 class DigestLine(BaseModel):
     cycle_id: str
+    cohort: str
     institution: str
     stage: str | None
     due: date | None
@@ -29,13 +31,14 @@ class FacilitatorDigest(BaseModel):
     facilitator_email: str
     lines: list[DigestLine]
     held_prompt_ids: dict[str, list[str]]  # by cycle
+    cohorts: list[str] = Field(default_factory=list, description="Of its lines and held prompts: a section each")
 
 
 async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
     rows = await pool.fetch(
         f"""
-        SELECT lower(facilitator_email) AS facilitator, cycle_id, name, stage, due_date, overdue, stalled_actions,
-               careers_leader_email, ({NEEDS_ACTION}) AS needs_action
+        SELECT lower(facilitator_email) AS facilitator, cycle_id, cohort, name, stage, due_date, overdue,
+               stalled_actions, careers_leader_email, ({NEEDS_ACTION}) AS needs_action
         FROM cycle_status
         WHERE status = 'active' AND facilitator_email IS NOT NULL AND (overdue OR ({NEEDS_ACTION}))
         ORDER BY facilitator, name
@@ -43,15 +46,17 @@ async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
     )
     held = await pool.fetch(
         """
-        SELECT lower(recipient_email) AS facilitator, cycle_id, prompt_id FROM prompts
-        WHERE status = 'queued' AND recipient_role = 'facilitator' AND recipient_email IS NOT NULL
-          AND kind <> 'meeting_invite' AND (kind = ANY($1::text[]) OR stage = ANY($2::text[]))
-        ORDER BY position
+        SELECT lower(p.recipient_email) AS facilitator, p.cycle_id, p.prompt_id, c.cohort FROM prompts p
+        LEFT JOIN cycle_status c USING (cycle_id)
+        WHERE p.status = 'queued' AND p.recipient_role = 'facilitator' AND p.recipient_email IS NOT NULL
+          AND p.kind <> 'meeting_invite' AND (p.kind = ANY($1::text[]) OR p.stage = ANY($2::text[]))
+        ORDER BY p.position
         """,
         list(HELD_KINDS),
         list(HELD_STAGES),
     )
     digests: dict[str, FacilitatorDigest] = {}
+    cohorts: defaultdict[str, set[str]] = defaultdict(set)
     for row in rows:
         digest = digests.setdefault(
             row["facilitator"], FacilitatorDigest(facilitator_email=row["facilitator"], lines=[], held_prompt_ids={})
@@ -59,6 +64,7 @@ async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
         digest.lines.append(
             DigestLine(
                 cycle_id=row["cycle_id"],
+                cohort=row["cohort"],
                 institution=row["name"],
                 stage=row["stage"],
                 due=row["due_date"],
@@ -73,6 +79,11 @@ async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
             row["facilitator"], FacilitatorDigest(facilitator_email=row["facilitator"], lines=[], held_prompt_ids={})
         )
         digest.held_prompt_ids.setdefault(row["cycle_id"], []).append(row["prompt_id"])
+        if row["cohort"] is not None:
+            cohorts[row["facilitator"]].add(row["cohort"])
+    for digest in digests.values():
+        cohorts[digest.facilitator_email].update(line.cohort for line in digest.lines)
+        digest.cohorts = sorted(cohorts[digest.facilitator_email])
     return list(digests.values())
 
 

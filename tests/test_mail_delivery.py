@@ -3,7 +3,7 @@ right dates and times, one message a day at most, calendar files where due, and 
 
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 import httpx
@@ -11,6 +11,7 @@ import pytest
 from icalendar import Calendar
 from temporalio.testing import WorkflowEnvironment
 
+from domain.access import Role
 from domain.events import AppendRequest, EventMetadata, NewEvent, PromptIssued
 from domain.london_time import LONDON, at_london
 from domain.mail import MailboxInput, Readdress, mailbox_workflow_id
@@ -19,6 +20,7 @@ from domain.requests import ExtendRequest, ReviewDayRequest
 from domain.stages import ContactRole, Stage
 from operations import cycles
 from stack.addresses import StackAddresses
+from store.access_tokens import principal_for
 from store.event_store import EventStore
 from store.read_models import list_prompts
 from tests import factories
@@ -332,11 +334,14 @@ async def test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escala
 ) -> None:
     never = factories.cycle_spec(urn="100050", deliver_mail=True)
     prompt_one = factories.cycle_spec(urn="100051", deliver_mail=True)
+    # The same facilitator looks after a school in another cohort too: their sign-in covers one cohort.
+    elsewhere = factories.cycle_spec(urn="100052", cohort="spring-2027", deliver_mail=True)
     clock = CohortTime(engine.env, START)
     digest_clock = factories.REAL_SPEED.anchored(at_london(START, time(8)), datetime.now(LONDON))
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         await engine.start(never)
         await engine.start(prompt_one)
+        await engine.start(elsewhere)
         await engine.client.start_workflow(
             WeeklyDigestWorkflow.run,
             WeeklyDigestInput(calendar=factories.CALENDAR, clock=digest_clock),
@@ -362,14 +367,39 @@ async def test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escala
     digest = digests[0]
     assert dated(digest).strftime("%a %Y-%m-%d %H:%M") == "Mon 2027-01-18 08:00"
     text = digest.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert str(digest["Subject"]) == "Your week: 2 schools need attention"
     assert never.name in text and "overdue since Monday 11 January 2027" in text
     assert prompt_one.name not in text
     html = digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert f"<li>{never.name}: Onboarding, overdue since" in html
     assert "Overdue (1)" in text and f"Contact: {never.careers_leader_email}" in text, "grouped, with the contact"
-    assert f"/cycles/{never.cycle_id}" in text, "each school's page"
+    assert f"next=%2Fcycles%2F{never.cycle_id}" in text, "each school's page (signed in: see below)"
     escalation = next(r for r in await list_prompts(engine.pool, never.cycle_id) if r.kind == "escalation")
     assert escalation.status == "merged" and escalation.message_id == str(digest["Message-ID"])
+
+    # A section per cohort, each with links that sign the facilitator in to that cohort (and no other).
+    first, second = text.split("1. spring-2027: 1 school")[1].split("2. test-2027: 1 school")
+    sections = {"spring-2027": first, "test-2027": second}
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), MAIL.secret)
+    app.state.pool = engine.pool  # the sign-in and the dashboard read only the database
+    for cohort, school, other in (("test-2027", never, elsewhere), ("spring-2027", elsewhere, never)):
+        links = [httpx.URL(word) for word in sections[cohort].split() if "/signin?token=" in word]
+        landing = f"/dashboard?group=action&cohort={cohort}"
+        assert [link.params["next"] for link in links] == [f"/cycles/{school.cycle_id}", landing]
+        token = links[0].params["token"]
+        assert {link.params["token"] for link in links} == {token}
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://cis.example") as web:
+            to_school = await web.get(f"{links[0].path}?{links[0].query.decode()}")
+            assert to_school.status_code == 303 and to_school.headers["location"] == f"/cycles/{school.cycle_id}"
+            landed = await web.get(f"/signin?token={token}")
+            assert landed.status_code == 303 and landed.headers["location"] == landing
+            dashboard = (await web.get("/dashboard")).text
+            assert school.name in dashboard and other.name not in dashboard, "that cohort's schools, no other's"
+            api = await web.get("/api/cycles", headers={"Authorization": f"Bearer {token}"})
+            assert api.status_code == 401, "a digest's sign-in link is not an API token"
+        holder = await principal_for(engine.pool, token, datetime.now(UTC))
+        assert holder is not None and (holder.role, holder.cohort, holder.cycle_id) == (Role.FACILITATOR, cohort, None)
+        assert await principal_for(engine.pool, token, datetime.now(UTC) + timedelta(days=31)) is None, "it expires"
 
 
 async def test_a_recipient_can_switch_off_optional_nudges_but_not_deadlines(engine: Engine, smtp: SmtpServer) -> None:
