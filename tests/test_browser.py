@@ -172,7 +172,9 @@ async def facilitator_journey(pool: asyncpg.Pool, base: str, page: Page, clock: 
     await page.click(f"text=Record {member}'s findings")
     await checked(page, "facilitator-5-findings")
     await page.fill("#strengths", "Governors champion careers")
-    await page.fill("#development_priorities", "Subject links")
+    await page.fill("#priority-0", "Subject links")
+    await page.locator("#priority-row-0 summary").click()
+    await page.check("#indicators-priority-0")  # the model's first indicator, picked by name
     await page.fill("#recommendations", "Subject champions")
     await page.click("button:has-text('Record the findings')")
     await page.wait_for_selector("#confirmation")
@@ -244,7 +246,10 @@ async def outcome_journey(
     await lead.select_option(f'select[name="agreed-{first}"]', "3")
     await lead.fill(f'textarea[name="rationale-{first}"]', "Governors' minutes seen on the day")
     await lead.fill("#strengths", "Students lead the careers fair")
-    await lead.fill("#development_priorities", "Map careers learning into every subject")
+    await lead.fill("#priority-0", "Map careers learning into every subject")
+    curriculum = MODEL.themes[2].indicators[0]  # the priority names the indicator it is about, by name
+    await lead.locator("#priority-row-0 summary").click()
+    await lead.check(f"#indicators-priority-0-{curriculum.id}".replace(".", "\\."))
     await lead.fill("#recommendations", "Appoint subject careers champions\nTrack destinations for three years")
     await lead.click("text=Record the findings")
     assert "Governors' minutes seen on the day" in await lead.content()
@@ -252,6 +257,8 @@ async def outcome_journey(
     await clock.on(date(2027, 2, 22), time(10))
     await lead.goto(f"{base}/cycles/{cycle}/work/report")
     assert await lead.input_value("#strengths") == "Students lead the careers fair"  # from the findings
+    assert await lead.input_value("#priority-0") == "Map careers learning into every subject"
+    assert await lead.is_checked(f"#indicators-priority-0-{curriculum.id}".replace(".", "\\."))
     await lead.fill("#body", "A well-led programme with uneven subject links.")
     await lead.fill("#summary_for_staff", "Careers is strong; every subject can now show where it leads.")
     await lead.click("text=Preview the report")
@@ -271,6 +278,7 @@ async def outcome_journey(
     await leader.goto(signin)
     assert leader.url.endswith(f"/cycles/{cycle}/report")
     assert "Students lead the careers fair" in await leader.locator("#strengths").inner_text()
+    assert curriculum.text in await leader.locator("#priorities").inner_text(), "the priority names its indicator"
     await leader.screenshot(path=str(ARTIFACTS / "outcome-3-report.png"), full_page=True)
     async with leader.expect_download() as download:
         await leader.click("text=Download the report (PDF)")

@@ -56,12 +56,18 @@ async def test_findings_recorded_after_an_early_meeting_read_back_before_the_rev
         assert scheduled.status_code == 303
         await clock.on(date(2027, 1, 13), time(14))
         form_path = f"{group}/members/{member}/findings"
+        parents = factories.SCHOOLS_MODEL.themes[3].indicators[0]  # the priority names what it is about
         findings = {
             "cycle_id": member,
             "strengths": "Peer mentoring between year groups",
-            "development_priorities": "Bring parents into careers events",
+            "priority_rows": "3",
+            "priority-0": "Bring parents into careers events",
+            "indicators-priority-0": parents.id,
             "recommendations": "Run a parents' careers evening",
         }
+        more = await facilitator.post(f"{group}/findings", form_path, findings | {"action": "more-priorities"})
+        assert more.status_code == 200 and 'id="priority-3"' in more.text, "a row more, the rest as it was"
+        assert ">Bring parents into careers events</textarea>" in more.text
         assert (await facilitator.post(f"{group}/findings", form_path, findings)).status_code == 303
 
         # Still 13 January: the member's review stage opens on 1 February, and its cycle holds the findings till then.
@@ -77,6 +83,8 @@ async def test_findings_recorded_after_an_early_meeting_read_back_before_the_rev
         )
         assert api.status_code == 200
         assert api.json()["data"]["strengths"] == ["Peer mentoring between year groups"]
+        priorities = api.json()["data"]["development_priorities"]
+        assert priorities == [{"text": "Bring parents into careers events", "indicator_ids": [parents.id]}]
         assert api.json()["submitted_by"] == "hub-lead@hub.example"
         others = [await cycle_record(pool, spec.cycle_id) for spec in members[1:]]
         assert all(record.findings is None for record in others), "only the member whose findings were recorded"

@@ -23,6 +23,7 @@ from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, errors_from
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
+from web.priority_fields import as_rows, one_more_row, priority_rows, ticked_values
 from web.reviewed_schools import group_reviewed, questions_for
 from web.scope import visible_group
 from web.submission_pages import cycle_model_of
@@ -53,7 +54,8 @@ CONFIRMED = {
     "move": ("School moved", "The school's review goes on in its new place; its contacts are told by email."),
     "findings": (
         "Findings recorded",
-        "The school's review stage is closed; the summary of findings is written next, then its action plan.",
+        "They close the school's review stage (on the day it opens, if the group met before that); the summary of "
+        "findings is written next, then its action plan.",
     ),
 }
 
@@ -131,6 +133,7 @@ def group_router() -> APIRouter:
             "title": f"Findings for {row.name}",
             "model": await cycle_model_of(request, row),
             "values": values or {},
+            "priority_rows": priority_rows(values or {}),
             "form_errors": errors or FormErrors(),
             "csrf": csrf_token(request),
             "record": record,
@@ -152,7 +155,7 @@ def group_router() -> APIRouter:
     async def act(request: Request, viewer: Viewer, cohort: str, group: str, action: str) -> Response:
         row, view = await group_for(request, viewer, cohort, group)
         raw = await read_form(request)
-        form: dict[str, Any] = {k: v for k, v in raw.items() if isinstance(v, str)}
+        form: dict[str, Any] = {k: v for k, v in raw.items() if isinstance(v, str)} | ticked_values(raw)
         form |= {name: [v for v in raw.getlist(name) if isinstance(v, str)] for name in CHECKBOXES}
         check_csrf(request, form.get("csrf", ""))
         client = request.app.state.client
@@ -171,6 +174,9 @@ def group_router() -> APIRouter:
                 await peer_groups.move_member(client, cohort, group, MoveMemberRequest(move=move, actor=actor))
             elif action == "findings":
                 member = member_of(view, form.get("cycle_id", ""))
+                form = as_rows(form)
+                if form.get("action") == "more-priorities":
+                    return await findings_page(request, viewer, view, member.cycle_id, one_more_row(form))
                 try:
                     findings = parse_as(
                         GroupFindingsRequest, {"cycle_id": member.cycle_id, "data": findings_from(form), "actor": actor}

@@ -28,6 +28,15 @@ from web.date_fields import date_from
 from web.form_errors import Field, FormErrors, errors_from
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
+from web.priority_fields import (
+    as_rows,
+    lines_of,
+    one_more_row,
+    priorities_from,
+    priority_fields,
+    priority_rows,
+    priority_values,
+)
 from web.report_rendering import PAGE_LAYOUT, document_context
 from web.reviewed_schools import Reviewed, questions_for
 from web.submission_pages import cycle_model_of, read_back, untouched_themes
@@ -49,7 +58,6 @@ WORK = {
 CONTACT_ROLES = (("careers_leader", "careers leader"), ("senior_leader", "senior leader"), ("governor", "governor"))
 FINDINGS_FIELDS = {
     "strengths": Field("strengths", "the strengths", "list"),
-    "development_priorities": Field("development_priorities", "the development priorities", "list"),
     "recommendations": Field("recommendations", "the recommendations", "list"),
     "resources": Field("resources", "the resources", "list"),
     "questions_discussed": Field("discussed", "the questions discussed", "choice"),
@@ -125,17 +133,14 @@ ADMIN_TITLES = {
 }
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def findings_from(form: dict[str, Any]) -> dict[str, Any]:
-    """Strengths, priorities, recommendations and resources one per line in their text boxes; an agreed level
-    (with its rationale) for each indicator discussed, from the form that shows the school's own evidence."""
+    """Strengths, recommendations and resources one per line in their text boxes; development priorities a row each,
+    with the indicators each is about (web/priority_fields.py); an agreed level (with its rationale) for each
+    indicator discussed, from the form that shows the school's own evidence."""
     findings: dict[str, Any] = {
-        field: _lines(str(form.get(field, "")))
-        for field in ("strengths", "development_priorities", "recommendations", "resources")
+        field: lines_of(str(form.get(field, ""))) for field in ("strengths", "recommendations", "resources")
     }
+    findings["development_priorities"] = priorities_from(form)
     findings["agreed_levels"] = [
         {"indicator_id": key[len("agreed-") :], "level": value, "rationale": str(form.get(f"rationale-{key[7:]}", ""))}
         for key, value in form.items()
@@ -237,14 +242,18 @@ def form_fields(kind: str, form: dict[str, Any], actions: list[ActionRow]) -> tu
         first = Field(f"note-{ids[0]}", "a note") if ids else Field("main-content", "the check-in")
         return fields, first
     if kind == "report":
-        return REPORT_FIELDS, REPORT_FIELDS["body"]
+        return report_fields(form), REPORT_FIELDS["body"]
     return findings_fields(form), FINDINGS_FIELDS["strengths"]
+
+
+def report_fields(form: dict[str, Any]) -> dict[str, Field]:
+    return REPORT_FIELDS | priority_fields(form)
 
 
 def findings_fields(form: dict[str, Any]) -> dict[str, Field]:
     """The findings' lists, and each agreed level sent (in the order the form sent them) with its rationale."""
     agreed = [key.removeprefix("agreed-") for key, value in form.items() if key.startswith("agreed-") and value]
-    fields = dict(FINDINGS_FIELDS)
+    fields = FINDINGS_FIELDS | priority_fields(form)
     for index, indicator in enumerate(agreed):
         fields[f"agreed_levels[{index}].level"] = Field(f"agreed-{indicator}", f"the agreed level for {indicator}")
         fields[f"agreed_levels[{index}]"] = Field(f"rationale-{indicator}", f"why the level for {indicator} was agreed")
@@ -278,6 +287,7 @@ def work_router() -> APIRouter:
             "model": model,
             "values": values,
             "rows": min(int(values.get("rows", 3)), MAX_ROWS),
+            "priority_rows": priority_rows(values),
             "form_errors": errors or FormErrors(),
             "actions": await list_actions(request.app.state.pool, row.cycle_id),
             "statuses": [(s.value, action_status(s.value)) for s in ActionStatus],
@@ -296,15 +306,20 @@ def work_router() -> APIRouter:
         if kind == "report":
             draft = await get_draft(request.app.state.pool, row.cycle_id, "report")
             if draft is not None:
-                return {k: "\n".join(v) if isinstance(v, list) else v for k, v in draft.items()}
+                priorities = draft.get("development_priorities", [])
+                lines = {
+                    k: "\n".join(v) if isinstance(v, list) else v
+                    for k, v in draft.items()
+                    if k != "development_priorities"
+                }
+                return lines | priority_values(priorities)
             if record.findings is not None:
                 findings = record.findings
                 return {
                     "strengths": "\n".join(findings.strengths),
-                    "development_priorities": "\n".join(_text(p) for p in findings.development_priorities),
                     "recommendations": "\n".join(findings.recommendations),
                     "resources": "\n".join(findings.resources),
-                }
+                } | priority_values(findings.development_priorities)
         if kind == "action-plan":
             return suggested_rows(record, request.query_params.get("from"))
         return {}
@@ -336,6 +351,10 @@ def work_router() -> APIRouter:
         if kind == "action-plan" and form.get("action") == "more":
             form["rows"] = min(form_rows(form) + 1, MAX_ROWS)
             return await render(request, viewer, row, kind, form)
+        if kind in ("review", "report"):
+            form = as_rows(form)
+            if form.get("action") == "more-priorities":
+                return await render(request, viewer, row, kind, one_more_row(form))
         if SubmissionKind(kind) in LEAD_ACTS:
             only_the_lead(viewer, row)
         pool = request.app.state.pool
@@ -350,7 +369,7 @@ def work_router() -> APIRouter:
             try:
                 draft_report = parse_as(Report, data)
             except Refusal as refusal:
-                errors = errors_from(str(refusal), REPORT_FIELDS, REPORT_FIELDS["body"], form)
+                errors = errors_from(str(refusal), report_fields(form), REPORT_FIELDS["body"], form)
                 return await render(request, viewer, row, kind, form, errors, status=422)
             await save_draft(pool, cycle_id, "report", data, saved_by=viewer.role.value)
             return await preview(request, viewer, row, draft_report)
@@ -461,13 +480,6 @@ def work_router() -> APIRouter:
         return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
 
     return router
-
-
-def _text(priority: Any) -> str:
-    """A development priority's words, whether recorded as a plain string or as {text, indicator_ids}."""
-    if isinstance(priority, str):
-        return priority
-    return str(priority["text"] if isinstance(priority, dict) else priority.text)
 
 
 def _contact(form: dict[str, Any], role: str) -> dict[str, Any] | None:
