@@ -182,6 +182,8 @@ ROUTES: dict[str, Use] = {
     "POST /cycles/{cycle_id}/work/{kind}": Use(
         {k: submitters(SubmissionKind(k)) for k in WORK_KINDS}, ok=ALLOWED_WRITE, params={"kind": WORK_KINDS}
     ),
+    # The action plan checked before it is submitted: with nothing kept by the editor's Continue, back to it.
+    "GET /cycles/{cycle_id}/work/action-plan/check": Use(submitters(SubmissionKind.ACTION_PLAN), ok=frozenset({303})),
     "POST /cycles/{cycle_id}/review-day": Use(frozenset({"lead"}), ok=ALLOWED_WRITE, body={"on": "not-a-date"}),
     "GET /cycles/{cycle_id}/admin/{action}": Use(
         frozenset({"admin"}), denied=404, params={"action": ("extend", "withdraw", "reassign")}

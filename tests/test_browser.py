@@ -8,7 +8,8 @@ screenshot of each goes to tests/artifacts/ (not committed).
 - The facilitator finds the peer group from the dashboard, schedules its meeting and records a member's findings.
 - CEC launches a cohort from a roster (after a refused one) and extends a stage's deadline.
 - The outcome: the review lead records findings against the self-evaluation, previews and publishes the report;
-  the careers leader signs in from the report email's own link, reads it, downloads its PDF and plans from it.
+  the careers leader signs in from the report email's own link, reads it, downloads its PDF, plans from it,
+  checks the plan's answers and submits it.
 
 One engine, one web server and one browser for the journeys: starting them costs more than the journeys."""
 
@@ -297,6 +298,10 @@ async def outcome_journey(
     await leader.locator("#action-0 summary").click()
     await leader.check(f"#indicators-0-{pathways.id}".replace(".", "\\."))
     await checked(leader, "outcome-4-action-plan-from-report")
+    await leader.click("button:has-text('Continue')")
+    assert leader.url.endswith(f"/cycles/{cycle}/work/action-plan/check")
+    assert "Track destinations for three years" in await leader.locator("#checked-actions").inner_text()
+    await checked(leader, "outcome-5-action-plan-check-answers")
     await leader.click("text=Submit the action plan")
     assert leader.url.endswith(f"/cycles/{cycle}/submissions/action-plan")
     assert "Action plan submitted" in await leader.locator("#confirmation").inner_text()

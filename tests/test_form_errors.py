@@ -96,6 +96,7 @@ FORMS = [
     ("institution X", f"/cycles/{X.cycle_id}/self-evaluation/themes/{THEME}", None),
     ("institution X", f"/cycles/{X.cycle_id}/self-evaluation/check", f"/cycles/{X.cycle_id}/self-evaluation"),
     ("institution X", f"/cycles/{X.cycle_id}/re-evaluation/themes/{THEME}", None),
+    ("institution X", f"/cycles/{X.cycle_id}/re-evaluation/check", f"/cycles/{X.cycle_id}/re-evaluation"),
     ("institution X", f"/cycles/{X.cycle_id}/work/action-plan", f"/cycles/{X.cycle_id}/work/action-plan"),
     ("institution W", f"/cycles/{W.cycle_id}/work/check-in", f"/cycles/{W.cycle_id}/work/check-in"),
     ("reviewer X", f"/cycles/{X.cycle_id}/work/review", f"/cycles/{X.cycle_id}/review-day"),
@@ -191,10 +192,22 @@ async def test_pages_answer_html_never_json(web: tuple[httpx.AsyncClient, str], 
             f"/cycles/{X.cycle_id}",
             f"/cycles/{X.cycle_id}/self-evaluation",
             f"/cycles/{X.cycle_id}/submissions/onboarding",
+            f"/cycles/{X.cycle_id}/work/action-plan/check",  # nothing kept to check yet: the editor
             "/",
         ],
         "cec": ["/dashboard", "/admin/roster", f"/cycles/{X.cycle_id}/admin/extend"],
         "facilitator": ["/dashboard", GROUP, f"{GROUP}/members/{member}/findings"],
+    }
+    # Pages that refuse: not there, not this person's, not yet.
+    refusing = {
+        "institution X": [
+            ("/cycles/nobody-2027-000000", 404),
+            (f"/cycles/{X.cycle_id}/work/report", 403),
+            (f"/cycles/{X.cycle_id}/report", 404),
+            (f"/cycles/{X.cycle_id}/submissions/action-plan", 404),
+            (GROUP, 404),  # a group is out of an institution's scope: as if it did not exist
+        ],
+        "facilitator": [(f"/cycles/{X.cycle_id}/work/action-plan/check", 403)],
     }
     for who, paths in pages.items():
         await sign_in(client, pool, who)
@@ -202,6 +215,10 @@ async def test_pages_answer_html_never_json(web: tuple[httpx.AsyncClient, str], 
             response = await client.get(path, follow_redirects=True)
             assert response.status_code == 200, (who, path, response.status_code)
             assert response.headers["content-type"].startswith("text/html"), (who, path)
+        for path, status in refusing.get(who, []):
+            response = await client.get(path, follow_redirects=True)
+            assert response.status_code == status, (who, path, response.status_code)
+            assert response.headers["content-type"].startswith("text/html"), (who, path, response.text[:200])
 
 
 @pytest.mark.parametrize(

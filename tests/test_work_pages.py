@@ -114,22 +114,31 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     indicator = factories.SCHOOLS_MODEL.indicator_ids()[0]
     action = {"title-0": "Subject champions", "indicators-0": indicator, "owner-0": "careers leader"}
     missing = await school.post(
-        plan, plan, action | {"rows": "3", **factories.date_input("due-0", date(2027, 6, 1)), "action": "submit"}
+        plan, plan, action | {"rows": "3", **factories.date_input("due-0", date(2027, 6, 1)), "action": "check"}
     )
     assert missing.status_code == 422 and 'name="title-0"' in missing.text
     assert "Enter how you will know action 1 worked" in missing.text.split('id="action-1"')[0]  # in action 1's box
-    done = await school.post(
-        plan,
-        plan,
-        action
-        | {
-            "rows": "3",
-            **factories.date_input("due-0", date(2027, 6, 1)),
-            "measure-0": "Every department",
-            "action": "submit",
-        },
-    )
-    assert done.status_code == 303
+    assert 'href="#measure-0"' in missing.text.partition('data-module="govuk-error-summary"')[2], "linked to the box"
+    measured = {"rows": "3", **factories.date_input("due-0", date(2027, 6, 1)), "measure-0": "Every department"}
+    checking = await school.post(plan, plan, action | measured | {"action": "check"})
+    assert checking.status_code == 303 and checking.headers["location"] == f"{plan}/check"
+    closed = {m.stage for m in (await engine.view(X.cycle_id)).milestones if m.closed_on}
+    assert Stage.ACTION_PLANNING not in closed, "Continue submits nothing"
+
+    # Check your answers: a summary card per action, each answer with its Change link back to its box.
+    answers = (await school.client.get(f"{plan}/check")).text
+    assert "Check your action plan before you submit it" in answers and "govuk-summary-card" in answers
+    card = answers.split('id="checked-action-1"')[1].split('id="untouched"')[0]
+    for shown in ("Subject champions", "careers leader", "Tuesday 1 June 2027", "Every department"):
+        assert shown in card, f"the check page lacks {shown!r}"
+    assert factories.SCHOOLS_MODEL.themes[0].indicators[0].text in card  # the action's indicator, by name
+    assert f'href="{plan}#measure-0"' in card and "Themes the plan leaves untouched" in answers
+    changing = (await school.client.get(plan)).text  # Change: the editor holds the plan as it was left
+    assert 'value="Subject champions"' in changing and ">Every department</textarea>" in changing
+    done = await school.post(plan, f"{plan}/check", {"action": "submit"})
+    assert done.status_code == 303 and done.headers["location"] == f"/cycles/{X.cycle_id}/submissions/action-plan"
+    gone = await school.client.get(f"{plan}/check")
+    assert gone.headers["location"] == f"/cycles/{X.cycle_id}/submissions/action-plan", "submitted: read back"
     view = await engine.view(X.cycle_id)
     assert {m.stage for m in view.milestones if m.closed_on} >= {Stage.REVIEW, Stage.REPORT, Stage.ACTION_PLANNING}
     page = await school.client.get(f"/cycles/{X.cycle_id}")

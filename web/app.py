@@ -18,6 +18,7 @@ from settings import Settings
 from stack.addresses import StackAddresses
 from stack.temporal_connection import connect_temporal
 from store.database import create_pool
+from web.action_plan_check import plan_check_router
 from web.admin_pages import admin_router
 from web.api import api_router
 from web.api_docs import api_docs_router
@@ -80,6 +81,7 @@ def create_app(
     app.include_router(evaluation_router())
     app.include_router(admin_router())
     app.include_router(work_router())
+    app.include_router(plan_check_router())
     app.include_router(group_router())
     app.include_router(submission_router())
     app.include_router(report_router())

@@ -11,12 +11,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.access import Principal, Role, may_submit
+from domain.boundary_types import unstorable
 from domain.cycle_record import CycleRecord
 from domain.refusals import Refusal, parse_as
 from domain.report_document import report_document
 from domain.requests import ExtendRequest, ReassignRequest, ReviewDayRequest, WithdrawRequest
 from domain.stages import STAGE_ORDER
-from domain.submissions import ActionStatus, Report, SubmissionKind
+from domain.submissions import ActionPlan, ActionStatus, Report, SubmissionKind
 from operations import cycles
 from operations.cycles import Refused, UnknownCycle
 from store.drafts import drop_draft, get_draft, save_draft
@@ -25,7 +26,7 @@ from web.api import LEAD_ACTS, acting_as, only_the_lead
 from web.confirmation import confirm
 from web.csrf import check_csrf, csrf_token
 from web.date_fields import date_from
-from web.form_errors import Field, FormErrors, errors_from
+from web.form_errors import Field, FormErrors, errors_from, plain_words
 from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.priority_fields import (
@@ -208,6 +209,11 @@ def suggested_rows(record: CycleRecord, chosen: str | None) -> dict[str, Any]:
     return values
 
 
+def plan_rows_posted(form: dict[str, Any]) -> bool:
+    """Whether a post carries the editor's rows (the check page's Submit carries none: it sends the draft)."""
+    return any(key.startswith(("title-", "measure-")) for key in form)
+
+
 def form_rows(values: dict[str, Any], default: int = 3) -> int:
     """How many action rows the editor shows: a number a person could mean, never one that sizes the page."""
     raw = str(values.get("rows", default)).strip()
@@ -321,7 +327,11 @@ def work_router() -> APIRouter:
                     "resources": "\n".join(findings.resources),
                 } | priority_values(findings.development_priorities)
         if kind == "action-plan":
-            return suggested_rows(record, request.query_params.get("from"))
+            chosen = request.query_params.get("from")
+            # Back from its check page ("Change"), the editor holds the plan as it was left; from the report's
+            # "Plan an action for this", it starts again from the report.
+            draft = None if chosen else await get_draft(request.app.state.pool, row.cycle_id, "action-plan")
+            return draft if draft is not None else suggested_rows(record, chosen)
         return {}
 
     def allowed(viewer: Principal, kind: str) -> None:
@@ -348,7 +358,8 @@ def work_router() -> APIRouter:
         check_csrf(request, str(form.get("csrf", "")))
         row = await visible_cycle(request, viewer, cycle_id)
         allowed(viewer, kind)
-        if kind == "action-plan" and form.get("action") == "more":
+        action = str(form.get("action", ""))
+        if kind == "action-plan" and action == "more":
             form["rows"] = min(form_rows(form) + 1, MAX_ROWS)
             return await render(request, viewer, row, kind, form)
         if kind in ("review", "report"):
@@ -358,13 +369,22 @@ def work_router() -> APIRouter:
         if SubmissionKind(kind) in LEAD_ACTS:
             only_the_lead(viewer, row)
         pool = request.app.state.pool
-        if kind == "report" and form.get("action") == "publish":
+        if kind == "report" and action == "publish":
             draft = await get_draft(pool, cycle_id, "report")
             if draft is None:
                 return RedirectResponse(f"/cycles/{cycle_id}/work/report", status_code=303)
             data = draft
+        elif kind == "action-plan" and action == "submit" and not plan_rows_posted(form):
+            # Submit from the check-your-answers page: the plan as checked, kept as a draft by Continue.
+            draft = await get_draft(pool, cycle_id, "action-plan")
+            if draft is None:
+                return RedirectResponse(f"/cycles/{cycle_id}/work/action-plan", status_code=303)
+            form = draft
+            data = _data(kind, form, row)
         else:
             data = _data(kind, form, row)
+        if kind == "action-plan" and action != "submit":
+            return await continue_to_check(request, viewer, row, form, data)
         if kind == "report" and form.get("action") == "preview":
             try:
                 draft_report = parse_as(Report, data)
@@ -385,12 +405,34 @@ def work_router() -> APIRouter:
             return await render(
                 request, viewer, row, kind, values, errors_from(str(refused), fields, first, values), 422
             )
-        if kind == "report":
-            await drop_draft(pool, cycle_id, "report")
+        if kind in ("report", "action-plan"):
+            await drop_draft(pool, cycle_id, kind)
         await confirm(request, kind, cycle_id)
         if kind == "check-in":
             return RedirectResponse(f"/cycles/{cycle_id}", status_code=303)
         return read_back(cycle_id, SubmissionKind(kind))
+
+    async def continue_to_check(
+        request: Request, viewer: Principal, row: CycleStatusRow, form: dict[str, Any], data: dict[str, Any]
+    ) -> Response:
+        """The editor's Continue: what a plan must hold is checked here, then the editor's values are kept as a
+        draft (the Change links come back to them) and the plan is shown to check before it is submitted. The
+        cycle's own rules (due dates within follow-up) answer on Submit, on this editor again if they refuse."""
+        values = {key: value for key, value in form.items() if key not in ("csrf", "action")}
+        errors = FormErrors()
+        for path, rule in unstorable(values):  # nothing is kept that could not be stored: said on its box
+            box = path.split("[", 1)[0]
+            errors.add(box, plain_words(rule, Field(box, "this answer")))
+        if not errors:
+            try:
+                parse_as(ActionPlan, data)
+            except Refusal as refusal:
+                fields, first = form_fields("action-plan", form, [])
+                errors = errors_from(str(refusal), fields, first, form)
+        if errors:
+            return await render(request, viewer, row, "action-plan", form, errors, status=422)
+        await save_draft(request.app.state.pool, row.cycle_id, "action-plan", values, saved_by=viewer.role.value)
+        return RedirectResponse(f"/cycles/{row.cycle_id}/work/action-plan/check", status_code=303)
 
     async def preview(request: Request, viewer: Principal, row: CycleStatusRow, draft: Report) -> Response:
         """The report exactly as the school will see it (the same template as its page), with Publish."""
