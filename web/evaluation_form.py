@@ -184,10 +184,15 @@ def evaluation_router() -> APIRouter:
             "csrf": csrf_token(request),
         }
 
-    async def overview(request: Request, viewer: Principal, cycle_id: str, kind: str, saved: bool) -> Response:
+    async def read_back_if_accepted(request: Request, viewer: Principal, cycle_id: str, kind: str) -> Response | None:
+        """Once the evaluation is accepted, each of its pages (overview, themes, check, submit) reads it back: it is
+        never shown as an empty form again (its draft went when it was submitted)."""
         await visible_cycle(request, viewer, cycle_id)
         if (await cycle_record(request.app.state.pool, cycle_id)).accepted(SubmissionKind(kind)):
             return read_back(cycle_id, SubmissionKind(kind))
+        return None
+
+    async def overview(request: Request, viewer: Principal, cycle_id: str, kind: str, saved: bool) -> Response:
         row, model = await opened(request, viewer, cycle_id, kind)
         data = await draft_of(request.app.state.pool, cycle_id, kind)
         done = done_themes(model, data)
@@ -297,23 +302,33 @@ def evaluation_router() -> APIRouter:
         async def show_kind(
             request: Request, viewer: Viewer, cycle_id: str, saved: bool = False, kind: str = kind
         ) -> Response:
-            return await overview(request, viewer, cycle_id, kind, saved)
+            return await read_back_if_accepted(request, viewer, cycle_id, kind) or await overview(
+                request, viewer, cycle_id, kind, saved
+            )
 
         async def show_theme(
             request: Request, viewer: Viewer, cycle_id: str, theme_id: str, kind: str = kind
         ) -> Response:
-            return await theme_page(request, viewer, cycle_id, kind, theme_id)
+            return await read_back_if_accepted(request, viewer, cycle_id, kind) or await theme_page(
+                request, viewer, cycle_id, kind, theme_id
+            )
 
         async def post_theme(
             request: Request, viewer: Viewer, cycle_id: str, theme_id: str, kind: str = kind
         ) -> Response:
-            return await save_theme(request, viewer, cycle_id, kind, theme_id)
+            return await read_back_if_accepted(request, viewer, cycle_id, kind) or await save_theme(
+                request, viewer, cycle_id, kind, theme_id
+            )
 
         async def show_check(request: Request, viewer: Viewer, cycle_id: str, kind: str = kind) -> Response:
-            return await check_page(request, viewer, cycle_id, kind)
+            return await read_back_if_accepted(request, viewer, cycle_id, kind) or await check_page(
+                request, viewer, cycle_id, kind
+            )
 
         async def post_kind(request: Request, viewer: Viewer, cycle_id: str, kind: str = kind) -> Response:
-            return await submit(request, viewer, cycle_id, kind)
+            return await read_back_if_accepted(request, viewer, cycle_id, kind) or await submit(
+                request, viewer, cycle_id, kind
+            )
 
         path = f"/cycles/{{cycle_id}}/{kind}"
         router.add_api_route(path, show_kind, methods=["GET"], response_class=HTMLResponse)
