@@ -34,6 +34,7 @@ from domain.report_document import ReportDocument, report_document
 from domain.stages import ContactRole
 from store import mail_outbox
 from store.access_tokens import email_token, ensure_email_token
+from store.follow_up_meetings import follow_up_meeting
 from store.mail_outbox import MailContext
 from store.read_models import cycle_record
 from web.report_rendering import report_pdf
@@ -141,6 +142,9 @@ class MailDelivery:
                 for t in doc.profile
             ]
             extras = extras.model_copy(update={"changes": changes})
+        if any(p.kind is PromptKind.FOLLOW_UP_NOTES for p in prompts):
+            notes = (await follow_up_meeting(self._pool, subject_id)).note_lines
+            extras = extras.model_copy(update={"meeting_notes": notes})
         if any(p.kind is PromptKind.REPORT_PUBLISHED for p in prompts):
             doc = await self._report(subject_id)
             if doc is not None:

@@ -55,6 +55,7 @@ class MessageExtras(BaseModel):
     momentum: list[str] = Field(default_factory=list, description="Check-in emails: where the action plan stands")
     plan: list[str] = Field(default_factory=list, description="The agreed action plan, an action a line")
     changes: list[str] = Field(default_factory=list, description="The re-evaluation: each theme, before and after")
+    meeting_notes: list[str] = Field(default_factory=list, description="The follow-up meeting's note on each action")
 
 
 class Attachment(BaseModel):
@@ -91,7 +92,18 @@ def _variables(prompt: Outgoing, context: MailContext, settings: MailSettings) -
         when = f"{_long(starts.date())} at {starts:%H:%M}"
         if meeting.slot_starts and meeting.slot_ends:
             slot = f"{in_london(meeting.slot_starts):%H:%M} to {in_london(meeting.slot_ends):%H:%M}"
+    follow_up = context.follow_up_meeting
+    follow_up_when = ""
+    if follow_up is not None:
+        starts = in_london(follow_up.starts)
+        follow_up_when = f"{_long(starts.date())} at {starts:%H:%M}"
     return {
+        "follow_up_when": follow_up_when,
+        "follow_up_check_in": _long(context.follow_up_check_in_due),
+        # A check-in asked for by the follow-up meeting says so (a round's own check-in is due some other day).
+        "before_meeting": follow_up is not None
+        and prompt.due is not None
+        and prompt.due == context.follow_up_check_in_due,
         "institution": context.institution,
         "stage_label": stage.label,
         "task": STAGE_TASKS[stage],
@@ -143,6 +155,7 @@ def _section(
     variables["momentum"] = extras.momentum
     variables["plan"] = extras.plan
     variables["changes"] = extras.changes
+    variables["meeting_notes"] = extras.meeting_notes
     rendered = {
         name: "".join(block(template.new_context(variables))).strip() for name, block in template.blocks.items()
     }
@@ -198,6 +211,22 @@ def _attachments(
             sequence=meeting.sequence,
         )
         files.append(Attachment(filename="invite.ics", content=content, method="REQUEST"))
+    if PromptKind.FOLLOW_UP_MEETING in kinds and context.follow_up_meeting is not None:
+        meeting = context.follow_up_meeting
+        recipient = next(p.recipient_email for p in prompts if p.kind is PromptKind.FOLLOW_UP_MEETING)
+        content = meeting_invitation(
+            context.subject_id,
+            f"Follow-up meeting on the action plan: {context.institution}",
+            meeting.starts,
+            meeting.slot_ends or meeting.starts + timedelta(hours=1),
+            organizer=settings.mail_from,
+            attendee=recipient or "",
+            description=f"How {context.institution}'s action plan is going, action by action.",
+            stamp=stamp,
+            sequence=meeting.sequence,
+            meeting="follow-up-meeting",
+        )
+        files.append(Attachment(filename="follow-up-meeting.ics", content=content, method="REQUEST"))
     return files
 
 

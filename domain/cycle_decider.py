@@ -386,6 +386,7 @@ def _follow_up_input(state: CycleState) -> FollowUpInput:
         clock=state.clock,
         directory=state.directory,
         deliver_mail=spec.deliver_mail,
+        report_on=state.accepted_on.get(Stage.REPORT),
     )
 
 

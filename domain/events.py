@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from domain.cycle_clock import CycleClock
 from domain.stages import ContactRole, Phase, ReviewType, Stage
 from domain.submissions import (
+    ActionNote,
     ActionProgress,
     AgreedLevel,
     AttendeeRole,
@@ -269,6 +270,26 @@ class FollowUpCompleted(_Event):
     total: int
 
 
+class FollowUpMeetingScheduled(_Event):
+    """The facilitator (peer) or review lead (expert) set, or moved, a follow-up meeting on the action plan."""
+
+    type: Literal["FollowUpMeetingScheduled"] = "FollowUpMeetingScheduled"
+    starts: datetime
+    ends: datetime
+    check_in_due: date = Field(description="The check-in the meeting reviews is due by this day")
+    previous_starts: datetime | None = None
+    actor: str
+
+
+class FollowUpMeetingHeld(_Event):
+    """The follow-up meeting took place: a short note on each action of the plan."""
+
+    type: Literal["FollowUpMeetingHeld"] = "FollowUpMeetingHeld"
+    starts: datetime
+    notes: list[ActionNote]
+    actor: str
+
+
 class ReviewTeamAssigned(_Event):
     type: Literal["ReviewTeamAssigned"] = "ReviewTeamAssigned"
     lead_email: str
@@ -446,6 +467,8 @@ DomainEvent = Annotated[
     | ActionStalled
     | MomentumRecorded
     | FollowUpCompleted
+    | FollowUpMeetingScheduled
+    | FollowUpMeetingHeld
     | ReviewTeamAssigned
     | ReviewDayScheduled
     | AttendanceExpected

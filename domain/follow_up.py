@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.cycle_clock import CycleClock
 from domain.events import AgreedAction
+from domain.follow_up_meeting import FollowUpMeeting, FollowUpMeetingPolicy, check_in_opens
 from domain.recipients import Directory
 from domain.refusals import Refusal, parse_as
 from domain.requests import SubmitRequest
@@ -28,6 +29,7 @@ class FollowUpPolicy(BaseModel):
     window_opens_days_before: int = Field(default=14, ge=0, description="Check-ins accepted from this early")
     grace_school_days: int = Field(default=10, ge=1, description="A check-in not in by then is missed")
     stall_after_rounds: int = Field(default=2, ge=1)
+    meeting: FollowUpMeetingPolicy = Field(default_factory=FollowUpMeetingPolicy)
 
     @property
     def rounds(self) -> int:
@@ -116,6 +118,8 @@ class FollowUpInput(BaseModel):
     statuses: dict[str, ActionStatus] = Field(default_factory=dict)
     rounds_without_progress: dict[str, int] = Field(default_factory=dict)
     stopped_reason: str | None = None
+    report_on: date | None = Field(default=None, description="When the report was published (older runs: unknown)")
+    meeting: FollowUpMeeting | None = None
 
 
 def check_check_in(
@@ -128,8 +132,10 @@ def check_check_in(
     stopped: str | None,
     submitted: bool,
     today: date,
+    meeting: FollowUpMeeting | None = None,
 ) -> CheckIn:
-    """One round's check-in: in its window, once, reporting every open action of the plan once."""
+    """One round's check-in: in its window (or early, for a follow-up meeting to review), once, reporting every
+    open action of the plan once."""
     if request.kind != SubmissionKind.CHECK_IN.value:
         raise Refusal.one("kind", f"the follow-up takes check-ins only, not {request.kind!r}")
     if stopped is not None:
@@ -138,6 +144,9 @@ def check_check_in(
         raise Refusal.one("check-in", f"round {round_} was already recorded; the next one opens later")
     day = dates[round_ - 1]
     opens = day - timedelta(days=policy.window_opens_days_before)
+    early = check_in_opens(meeting, policy.window_opens_days_before)
+    if early is not None:
+        opens = min(opens, early)
     if today < opens:
         raise Refusal.one("check-in", f"round {round_} is due on {day.isoformat()} and opens on {opens.isoformat()}")
     check_in = parse_as(CheckIn, without_notes(request.data))

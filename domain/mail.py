@@ -225,6 +225,8 @@ KIND_TASK_PAGES: dict[PromptKind, str] = {
     PromptKind.RE_EVALUATION_RESULT: "/progress",
     PromptKind.CHECK_IN_DUE: "/work/check-in",
     PromptKind.CHECK_IN_MISSED: "/work/check-in",
+    PromptKind.FOLLOW_UP_MEETING: "/follow-up-meeting",
+    PromptKind.FOLLOW_UP_NOTES: "/follow-up-meeting",
 }
 STAGE_WORK_KINDS = frozenset(
     {

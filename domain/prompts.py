@@ -36,6 +36,8 @@ class PromptKind(StrEnum):
     SENIOR_LEADER_ABSENT = "senior_leader_absent"
     ACTION_PLAN_AGREED = "action_plan_agreed"
     RE_EVALUATION_RESULT = "re_evaluation_result"
+    FOLLOW_UP_MEETING = "follow_up_meeting"
+    FOLLOW_UP_NOTES = "follow_up_notes"
 
 
 _INSTITUTION = (ContactRole.CAREERS_LEADER,)
@@ -77,6 +79,8 @@ FIXED_ROUTES: dict[PromptKind, tuple[ContactRole, ...]] = {
     # careers leader wrote both, and careers stays a whole-school matter after the review.
     PromptKind.ACTION_PLAN_AGREED: (ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
     PromptKind.RE_EVALUATION_RESULT: (ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
+    # The follow-up meeting's notes reach the same people as the report: its outcome, like the first meeting's.
+    PromptKind.FOLLOW_UP_NOTES: (ContactRole.CAREERS_LEADER, ContactRole.SENIOR_LEADER, ContactRole.GOVERNOR),
 }
 
 # Invitations to a review meeting go to everyone who attends it. A peer group's facilitator attends every
@@ -93,6 +97,9 @@ def recipients_for(kind: PromptKind, stage: Stage | None, review_type: ReviewTyp
         return FIXED_ROUTES[kind]
     if kind is PromptKind.MEETING_INVITE:
         return GROUP_MEETING_ATTENDEES if stage is None else MEETING_ATTENDEES[review_type]
+    if kind is PromptKind.FOLLOW_UP_MEETING:
+        # The follow-up meeting is attended as the first one was: the school's leaders, and an expert review's lead.
+        return MEETING_ATTENDEES[review_type]
     if stage is None:
         raise ValueError(f"prompt kind {kind} needs a stage to be routed")
     return STAGE_OWNERS[(stage, review_type)]

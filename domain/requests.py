@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.boundary_types import Actor, CycleId, Day, JsonObject, RawLine, ShortText
+from domain.boundary_types import MAX_ACTIONS, Actor, CycleId, Day, JsonObject, RawLine, ShortText
 from domain.stages import Stage
-from domain.submissions import AttendeeRole
+from domain.submissions import ActionNote, AttendeeRole
 
 # Rules turn these down with their own words (an empty reason, an unknown role): the types only bound them.
 _Raw = Annotated[str, StringConstraints(max_length=320)]
@@ -67,6 +67,20 @@ class AttendanceRequest(_Request):
     senior leader expected is flagged to the facilitator before the day."""
 
     roles: list[AttendeeRole] = Field(default_factory=list, max_length=len(AttendeeRole))
+
+
+class FollowUpMeetingRequest(_Request):
+    """The facilitator or review lead schedules (or moves) the follow-up meeting; no day means the policy's."""
+
+    on: Day | None = None
+    start: time = time(15, 30)
+    minutes: int = Field(default=60, ge=15, le=240)
+
+
+class FollowUpNotesRequest(_Request):
+    """What the follow-up meeting said about each action of the plan."""
+
+    notes: list[ActionNote] = Field(max_length=MAX_ACTIONS)
 
 
 class ScheduleMeetingRequest(_Request):

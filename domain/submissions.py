@@ -220,6 +220,13 @@ class CheckIn(_Submission):
     progress: list[ActionProgress] = Field(min_length=1, max_length=MAX_ACTIONS)
 
 
+class ActionNote(_Submission):
+    """What a follow-up meeting said about one action: a short note, several lines at most."""
+
+    action_id: ShortText
+    note: Summary
+
+
 def without_notes(data: Any) -> Any:
     """Drop keys that start with '_': templates carry notes for people (the indicator's wording, the levels)."""
     if isinstance(data, dict):

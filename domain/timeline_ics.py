@@ -10,6 +10,7 @@ from typing import Protocol
 
 from icalendar import Calendar, Event, vCalAddress
 
+from domain.london_time import in_london
 from domain.stages import Stage
 
 PRODID = "-//Careers Impact System//cis//EN"
@@ -92,17 +93,20 @@ def meeting_invitation(
     description: str,
     stamp: datetime,
     sequence: int,
+    meeting: str = "review-meeting",
 ) -> bytes:
-    """A meeting request with a stable UID: a moved meeting updates the same calendar entry."""
+    """A meeting request with a stable UID: a moved meeting updates the same calendar entry. `meeting` names which
+    of the cycle's meetings it is (the review, or the follow-up), so one never replaces the other."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "REQUEST")
     event = Event()
-    event.add("uid", milestone_uid(cycle_id, "review-meeting"))
+    event.add("uid", milestone_uid(cycle_id, meeting))
     event.add("dtstamp", stamp)
-    event.add("dtstart", starts)
-    event.add("dtend", ends)
+    # Times read back from stored events carry a bare offset ("+01:00"), which calendars cannot name: London's zone.
+    event.add("dtstart", in_london(starts))
+    event.add("dtend", in_london(ends))
     event.add("summary", summary)
     event.add("description", description)
     event.add("sequence", sequence)

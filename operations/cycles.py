@@ -22,6 +22,8 @@ from domain.requests import (
     AttendanceRequest,
     ContactsRequest,
     ExtendRequest,
+    FollowUpMeetingRequest,
+    FollowUpNotesRequest,
     ReassignRequest,
     Receipt,
     ReviewDayRequest,
@@ -31,7 +33,7 @@ from domain.requests import (
 )
 from domain.submissions import SubmissionKind
 from domain.timeline import CycleView
-from workflows.follow_up import FollowUpWorkflow
+from workflows.follow_up import FollowUpView, FollowUpWorkflow
 from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
 
 
@@ -148,6 +150,38 @@ async def submit(client: Client, cycle_id: str, kind: str, data: dict[str, Any],
                 f"check-in: {cycle_id} has no follow-up running; it starts when the action plan is agreed"
             ) from None
     return await update_cycle(client, cycle_id, ReviewCycleWorkflow.submit, request)
+
+
+async def _follow_up_update(client: Client, cycle_id: str, update: Any, request: BaseModel) -> Receipt:
+    follow_up = client.get_workflow_handle_for(FollowUpWorkflow.run, follow_up_workflow_id(cycle_id))
+    try:
+        return await update_workflow(follow_up, update, request)
+    except UnknownCycle:
+        raise Refused(
+            f"meeting: {cycle_id} has no follow-up running; it runs from the action plan to the last check-in"
+        ) from None
+
+
+async def schedule_follow_up_meeting(client: Client, cycle_id: str, request: FollowUpMeetingRequest) -> Receipt:
+    """The facilitator or review lead schedules (or moves) the follow-up meeting on the action plan."""
+    return await _follow_up_update(client, cycle_id, FollowUpWorkflow.schedule_meeting, request)
+
+
+async def follow_up_view(client: Client, cycle_id: str) -> FollowUpView | None:
+    """Where the follow-up stands (its round, its meeting); None when it is not running."""
+    handle = client.get_workflow_handle_for(FollowUpWorkflow.run, follow_up_workflow_id(cycle_id))
+    try:
+        return await handle.query(FollowUpWorkflow.status, datetime.now(UTC), rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return None
+        raise CycleUnavailable(f"{handle.id} cannot answer just now ({error.status.name})") from None
+    except WorkflowQueryFailedError:
+        return None  # a follow-up that has finished its rounds
+
+
+async def record_follow_up_notes(client: Client, cycle_id: str, request: FollowUpNotesRequest) -> Receipt:
+    return await _follow_up_update(client, cycle_id, FollowUpWorkflow.record_meeting_notes, request)
 
 
 async def extend(client: Client, cycle_id: str, request: ExtendRequest) -> Receipt:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import asyncpg
 from pydantic import BaseModel
 
-from domain.cycle_spec import cycle_workflow_id
+from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
 from domain.events import MilestoneRecord
 from domain.peer_group_ids import PEER_GROUP_PREFIX, peer_group_workflow_id
 from store.event_rows import EVENT_COLUMNS, stored_event
@@ -122,6 +122,22 @@ class MailContext(BaseModel):
     milestones: list[MilestoneRecord] = []
     timeline_sequence: int = 0
     meeting: Meeting | None = None
+    follow_up_meeting: Meeting | None = None
+    follow_up_check_in_due: date | None = None
+
+
+async def _follow_up_meeting(pool: asyncpg.Pool, cycle_id: str) -> tuple[Meeting | None, date | None]:
+    """The cycle's follow-up meeting as last scheduled (its SEQUENCE counts the moves), and the check-in it reviews."""
+    rows = await pool.fetch(
+        "SELECT data FROM events WHERE stream_id = $1 AND type = 'FollowUpMeetingScheduled' ORDER BY position",
+        follow_up_workflow_id(cycle_id),
+    )
+    if not rows:
+        return None, None
+    data = [json.loads(r["data"]) if isinstance(r["data"], str) else r["data"] for r in rows]
+    last = data[-1]
+    meeting = Meeting(starts=last["starts"], slot_starts=last["starts"], slot_ends=last["ends"], sequence=len(data) - 1)
+    return meeting, date.fromisoformat(last["check_in_due"])
 
 
 async def _group_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
@@ -185,6 +201,7 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
                 sequence=meeting_changes,
             )
             meeting_changes += 1
+    follow_up_meeting, check_in_due = await _follow_up_meeting(pool, subject_id)
     return MailContext(
         subject_id=subject_id,
         institution=row["name"],
@@ -196,6 +213,8 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
         milestones=milestones,
         timeline_sequence=changes,
         meeting=meeting,
+        follow_up_meeting=follow_up_meeting,
+        follow_up_check_in_due=check_in_due,
     )
 
 

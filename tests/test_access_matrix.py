@@ -185,6 +185,11 @@ ROUTES: dict[str, Use] = {
     # The action plan checked before it is submitted: with nothing kept by the editor's Continue, back to it.
     "GET /cycles/{cycle_id}/work/action-plan/check": Use(submitters(SubmissionKind.ACTION_PLAN), ok=frozenset({303})),
     "POST /cycles/{cycle_id}/review-day": Use(frozenset({"lead"}), ok=ALLOWED_WRITE, body={"on": "not-a-date"}),
+    # The follow-up meeting: everyone who sees the cycle reads it; an expert review's lead (or CEC) runs it. Here
+    # no follow-up is running yet, so an allowed write is refused.
+    "GET /cycles/{cycle_id}/follow-up-meeting": Use(SIGNED_IN),
+    "POST /cycles/{cycle_id}/follow-up-meeting": Use(frozenset({"admin", "lead"}), ok=ALLOWED_WRITE),
+    "POST /cycles/{cycle_id}/follow-up-meeting/notes": Use(frozenset({"admin", "lead"}), ok=ALLOWED_WRITE),
     "GET /cycles/{cycle_id}/admin/{action}": Use(
         frozenset({"admin"}), denied=404, params={"action": ("extend", "withdraw", "reassign")}
     ),

@@ -26,6 +26,7 @@ from web.attendance_pages import attendance_router
 from web.body_limit import BodyLimit
 from web.error_pages import install_error_pages
 from web.evaluation_form import evaluation_router
+from web.follow_up_meeting_pages import follow_up_meeting_router
 from web.group_pages import group_router
 from web.insight_pages import insight_router
 from web.mail_preferences import mail_preferences_router
@@ -82,6 +83,7 @@ def create_app(
     app.include_router(admin_router())
     app.include_router(work_router())
     app.include_router(plan_check_router())
+    app.include_router(follow_up_meeting_router())
     app.include_router(group_router())
     app.include_router(submission_router())
     app.include_router(report_router())

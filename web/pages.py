@@ -16,6 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from domain.access import Principal, Role, may_submit
 from domain.cycle_record import accepted_kinds
 from domain.cycle_record import cycle_record as cycle_record_from
+from domain.events import parse_event
+from domain.follow_up_meeting import meeting_record
 from domain.london_time import london_date
 from domain.momentum import momentum_of
 from domain.refusals import Refusal, parse_as
@@ -27,6 +29,7 @@ from operations.cycles import CycleUnavailable, UnknownCycle
 from store.access_tokens import landing_for, principal_for
 from store.cohort_summary import cohort_list
 from store.dashboard import MAX_PAGE, DashboardFilters, dashboard, days_overdue
+from store.follow_up_meetings import MEETING_EVENTS
 from store.read_models import list_actions, list_events, list_prompts, stored_timeline
 from store.sessions import end_session, session_principal, start_session
 from web.api import timeline_response
@@ -35,7 +38,7 @@ from web.csv_cells import safe_cell
 from web.error_pages import SignInRequired
 from web.rate_limit import limiter
 from web.scope import visible_cycle as visible_cycle  # re-exported: the stage pages import it from here
-from web.task_list import cycle_tasks, next_task, stage_now
+from web.task_list import cycle_tasks, follow_up_meeting_task, next_task, stage_now
 from web.templating import TEMPLATES as TEMPLATES  # re-exported: pages elsewhere import it from here
 from web.wording import ATTENDEE_NAMES, ATTENDEE_ROLES
 
@@ -230,6 +233,10 @@ def pages_router() -> APIRouter:
             stored = await stored_timeline(pool, cycle_id)
         tasks = cycle_tasks(viewer, row, view) if view else []
         actions = await list_actions(pool, cycle_id)
+        meeting = meeting_record(parse_event(e.type, e.data) for e in events if e.type in MEETING_EVENTS)
+        follow_up_task = follow_up_meeting_task(viewer, row, meeting, planned=bool(actions))
+        if follow_up_task is not None and view is not None:
+            tasks.append(follow_up_task)
         may_check_in = actions and row.status == "active" and may_submit(viewer, SubmissionKind.CHECK_IN)
         today = view.today if view else london_date(datetime.now(UTC))
         context = {
@@ -241,6 +248,8 @@ def pages_router() -> APIRouter:
             "next": next_task(tasks) if row.status == "active" else None,
             "stage_now": stage_now(row, view),
             "check_in_href": f"/cycles/{cycle_id}/work/check-in" if may_check_in else None,
+            # With no live timeline the follow-up meeting still shows, in a task list of its own.
+            "follow_up_task": follow_up_task if view is None else None,
             "stage_labels": STAGE_LABELS,
             "actions": actions,
             "prompts": await list_prompts(pool, cycle_id),

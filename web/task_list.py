@@ -4,11 +4,13 @@ date, overdue, done), the next task first; only a task that is open, and the vie
 from dataclasses import dataclass
 
 from domain.access import Principal, Role, may_submit
+from domain.cycle_rules import same_person
+from domain.follow_up_meeting import MeetingRecord
 from domain.stages import ReviewType, Stage
 from domain.submissions import SubmissionKind
 from domain.timeline import CycleView, MilestoneState, MilestoneView
 from store.read_models import CycleStatusRow
-from web.templating import long_date
+from web.templating import date_and_time, long_date
 from web.wording import stage_name
 
 # What the school does at each stage, as a task it can tick off.
@@ -41,7 +43,7 @@ WORK_PAGES = {
 
 @dataclass(frozen=True)
 class Task:
-    stage: Stage
+    stage: Stage | None  # None: the follow-up meeting, after the stages
     title: str
     href: str | None
     hint: str
@@ -107,6 +109,33 @@ def task_for(viewer: Principal, row: CycleStatusRow, view: CycleView, milestone:
 
 def cycle_tasks(viewer: Principal, row: CycleStatusRow, view: CycleView) -> list[Task]:
     return [task_for(viewer, row, view, m) for m in view.milestones]
+
+
+def may_organise(viewer: Principal, row: CycleStatusRow) -> bool:
+    """The facilitator runs a peer review's follow-up meeting, the review lead an expert review's; CEC may stand in."""
+    if viewer.role is Role.ADMIN:
+        return True
+    if row.review_type == ReviewType.EXPERT:
+        return viewer.role is Role.REVIEWER and same_person(viewer.email or "", row.review_lead_email)
+    return viewer.role is Role.FACILITATOR
+
+
+def follow_up_meeting_task(
+    viewer: Principal, row: CycleStatusRow, meeting: MeetingRecord | None, planned: bool
+) -> Task | None:
+    """The follow-up meeting once there is an action plan (`planned`): for its organiser a task to arrange it, then
+    for everyone the meeting with the check-in due before it, done once its notes are recorded."""
+    href = f"/cycles/{row.cycle_id}/follow-up-meeting"
+    if meeting is None:
+        if not planned or not may_organise(viewer, row):
+            return None
+        hint = "Some weeks after the report: go through the action plan with the school"
+        return Task(None, "Arrange the follow-up meeting", href, hint, "To do", "blue")
+    title = "Follow-up meeting on the action plan"
+    if meeting.held is not None:
+        return Task(None, title, href, f"Held on {long_date(meeting.starts)}: read its notes", "Completed", None)
+    hint = f"{date_and_time(meeting.starts)}; check in on the action plan by {long_date(meeting.check_in_due)}"
+    return Task(None, title, href, hint, "To do", "blue")
 
 
 def next_task(tasks: list[Task]) -> Task | None:

@@ -102,6 +102,8 @@ PROMPT_NAMES = {
     "peer_group_ready": "The peer group is ready",
     "peer_cut_off_passed": "The peer group's cut-off passed",
     "delivery_failed": "An email could not be delivered",
+    "follow_up_meeting": "Follow-up meeting invitation",
+    "follow_up_notes": "Notes of the follow-up meeting",
 }
 
 PROMPT_STATUSES = {

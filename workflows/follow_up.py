@@ -21,12 +21,21 @@ from domain.events import (
     MomentumRecorded,
 )
 from domain.follow_up import FollowUpInput, assess_round, check_check_in, check_in_dates
+from domain.follow_up_meeting import (
+    FollowUpMeeting,
+    MeetingDecision,
+    MeetingFacts,
+    default_day,
+    notes_deadline,
+    record_notes,
+    schedule_meeting,
+)
 from domain.london_time import at_london, london_date
 from domain.prompts import PromptKind, prompt_events, recipients_for
 from domain.recipients import Directory
-from domain.requests import Receipt, SubmitRequest
+from domain.requests import FollowUpMeetingRequest, FollowUpNotesRequest, Receipt, SubmitRequest
 from domain.submissions import ActionProgress, ActionStatus
-from workflows.cycle_time import cycle_now, sleep_until
+from workflows.cycle_time import cycle_now, cycle_now_asked, sleep_until
 from workflows.decided_update import decided_update
 from workflows.event_log import EventLog
 from workflows.mail_posting import MailPoster
@@ -48,6 +57,8 @@ class FollowUpView(BaseModel):
     window_opens: date
     statuses: dict[str, ActionStatus]
     submitted_this_round: bool
+    meeting: FollowUpMeeting | None = None
+    suggested_meeting_day: date | None = None
 
 
 @workflow.defn
@@ -61,6 +72,7 @@ class FollowUpWorkflow:
         self._directory = state.directory
         self._stopped: str | None = state.stopped_reason
         self._progress: list[ActionProgress] | None = None
+        self._meeting: FollowUpMeeting | None = state.meeting
         self._log = EventLog(
             stream_id=workflow.info().workflow_id,
             correlation_id=state.cycle_id,
@@ -165,6 +177,7 @@ class FollowUpWorkflow:
         await self._log.record(events, causation=f"round:{state.round}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         if all_done or last_round or self._stopped is not None:
+            await self._meeting_notes()
             return self._outcome(state.round)
         workflow.continue_as_new(
             state.model_copy(
@@ -175,6 +188,7 @@ class FollowUpWorkflow:
                     "rounds_without_progress": assessment.rounds_without_progress,
                     "directory": self._directory,
                     "clock": self._clock,
+                    "meeting": self._meeting,
                 }
             )
         )
@@ -182,7 +196,7 @@ class FollowUpWorkflow:
     # ----- updates, signals, queries -----------------------------------------------------------------
 
     @decided_update
-    def check_in(self, request: SubmitRequest) -> Decision[None, None]:
+    def check_in(self, request: SubmitRequest) -> MeetingDecision:
         state, now = self._state, self._now()
         check_in = check_check_in(
             request,
@@ -193,6 +207,7 @@ class FollowUpWorkflow:
             stopped=self._stopped,
             submitted=self._progress is not None,
             today=london_date(now),
+            meeting=self._meeting,
         )
         event = CheckInRecorded(
             cycle_id=state.cycle_id, at=now, round=state.round, progress=check_in.progress, actor=request.actor
@@ -206,10 +221,20 @@ class FollowUpWorkflow:
             ),
         )
 
-    async def carry_out(self, decision: Decision[None, None]) -> Receipt | None:
+    @decided_update
+    def schedule_meeting(self, request: FollowUpMeetingRequest) -> MeetingDecision:
+        return schedule_meeting(self._meeting_facts(), request)
+
+    @decided_update
+    def record_meeting_notes(self, request: FollowUpNotesRequest) -> MeetingDecision:
+        return record_notes(self._meeting_facts(), request)
+
+    async def carry_out(self, decision: MeetingDecision) -> Receipt | None:
         for event in decision.events:
             if isinstance(event, CheckInRecorded):
                 self._progress = event.progress
+        for meeting in decision.notes:
+            self._meeting = meeting
         for step in decision.steps:
             if isinstance(step, Record):
                 await self._log.record(list(step.events), actor=step.actor, causation=step.causation)
@@ -224,8 +249,15 @@ class FollowUpWorkflow:
         self._directory = directory
 
     @workflow.query
-    def status(self) -> FollowUpView:
+    def status(self, asked_at: datetime | None = None) -> FollowUpView:
+        """`asked_at`: the caller's clock, so the suggested meeting day is reckoned from today, not the last task."""
         day = self._dates[self._state.round - 1]
+        today = london_date(cycle_now_asked(self._clock, asked_at))
+        state = self._state
+        suggested = max(
+            default_day(state.report_on or state.start_date, state.policy.meeting, state.calendar),
+            state.calendar.next_school_day(today + timedelta(days=1)),
+        )
         return FollowUpView(
             cycle_id=self._state.cycle_id,
             round=self._state.round,
@@ -234,9 +266,42 @@ class FollowUpWorkflow:
             window_opens=day - timedelta(days=self._state.policy.window_opens_days_before),
             statuses=self._statuses,
             submitted_this_round=self._progress is not None,
+            meeting=self._meeting,
+            suggested_meeting_day=min(suggested, self._dates[-1]),
         )
 
     # ----- helpers -----------------------------------------------------------------------------------
+
+    async def _meeting_notes(self) -> None:
+        """A follow-up at its end still takes the notes of a meeting scheduled before, for a while after it."""
+        while (meeting := self._meeting) is not None and not meeting.held and self._stopped is None:
+            if not workflow.patched("follow-up-meeting-notes"):
+                return  # a run decided before follow-up meetings existed ends as it did then
+            until = notes_deadline(meeting, self._state.policy.meeting, self._state.calendar)
+            if self._now() >= until:
+                return
+            await sleep_until(self._clock, until, lambda: self._meeting != meeting or self._stopped is not None)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _meeting_facts(self) -> MeetingFacts:
+        state = self._state
+        return MeetingFacts(
+            workflow_id=workflow.info().workflow_id,
+            cycle_id=state.cycle_id,
+            review_type=state.review_type,
+            directory=self._directory,
+            policy=state.policy.meeting,
+            window_opens_days_before=state.policy.window_opens_days_before,
+            schedule_policy=state.schedule_policy,
+            calendar=state.calendar,
+            report_on=state.report_on or state.start_date,
+            last_day=self._dates[-1],
+            meeting=self._meeting,
+            action_ids=tuple(a.action_id for a in state.actions),
+            checked_in=self._progress is not None,
+            stopped=self._stopped,
+            now=self._now(),
+        )
 
     def _prompts(self, kind: PromptKind, when: datetime, due: date | None, key: str) -> list[DomainEvent]:
         return list(
