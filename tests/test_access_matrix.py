@@ -217,6 +217,9 @@ ROUTES: dict[str, Use] = {
     "GET /groups/{cohort}/{group}/pack.pdf": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/evaluations": Use(STAFF, scope="group"),
     "GET /groups/{cohort}/{group}/members/{cycle_id}/findings": Use(STAFF, scope="group"),
+    # The whole group's follow-up meeting: no member has an action plan here, so arranging it is refused.
+    "GET /groups/{cohort}/{group}/follow-up-meeting": Use(STAFF, scope="group"),
+    "POST /groups/{cohort}/{group}/follow-up-meeting": Use(STAFF, scope="group", ok=ALLOWED_WRITE),
     # Insight pages: a one-cycle person goes to their cycle, as from the dashboard.
     "GET /insight": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
     "GET /insight.csv": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),

@@ -4,7 +4,7 @@ real SMTP server; the school is asked to check in before it, and may, though its
 the meeting the lead records a short note on each action, and the school's leaders are sent them. Everything
 shows on the cycle's task list as it happens."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, time
 
 import asyncpg
@@ -17,9 +17,11 @@ from domain.cycle_spec import follow_up_workflow_id
 from domain.follow_up import FollowUpPolicy, check_in_dates
 from domain.follow_up_meeting import FollowUpMeetingPolicy, default_day
 from domain.london_time import at_london
-from domain.requests import FollowUpMeetingRequest, FollowUpNotesRequest
+from domain.requests import FollowUpMeetingRequest, FollowUpNotesRequest, GroupFindingsRequest
+from domain.stages import Stage
 from domain.submissions import ActionNote
-from operations import cycles
+from operations import cycles, peer_groups
+from operations.cohorts import launch_cohort
 from operations.cycles import Refused
 from stack.addresses import StackAddresses
 from store.read_models import list_events
@@ -29,6 +31,8 @@ from tests.engine import LEAD, Engine, running_worker, save_history
 from tests.eventually import eventually
 from tests.smtp_server import SmtpServer, attachment, kinds
 from tests.test_follow_up import START, follow_up_input
+from tests.test_peer_groups import FACILITATOR, group_of, schedule
+from tests.test_peer_groups import START as GROUP_START
 from tests.test_work_pages import LATER, Person
 from web.app import create_app
 from workflows.follow_up import FollowUpWorkflow
@@ -228,3 +232,71 @@ async def test_a_follow_up_at_its_last_round_waits_for_the_meeting_notes(
     events = [e.type for e in await list_events(pool, cycle_id)]
     assert events.count("FollowUpCompleted") == 1 and events.count("FollowUpMeetingHeld") == 1
     assert events.index("FollowUpMeetingHeld") > events.index("FollowUpCompleted"), "the notes came after the rounds"
+
+
+async def test_a_peer_groups_facilitator_arranges_one_follow_up_meeting_for_the_whole_group(
+    env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    """After the group's own workflow has closed, its facilitator arranges the follow-up meeting for every member
+    with an action plan at once, from the group's follow-up page; each member's task list shows it."""
+    engine = Engine(env, pool)
+    app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+    app.state.pool, app.state.client = pool, env.client
+    members = group_of(3, first_urn=317000)
+    planned, unplanned = members[:2], members[2]
+    group_page = "/groups/test-2027/g1/follow-up-meeting"
+    async with running_worker(engine.client, pool, engine.task_queue):
+        await launch_cohort(engine.client, members, engine.task_queue)
+        clock = CohortTime(env, GROUP_START)
+        await clock.on(GROUP_START, time(10))
+        for spec in members:
+            await engine.submit(spec.cycle_id, "onboarding", factories.onboarding(spec.careers_leader_email or ""))
+        await clock.on(date(2027, 1, 11), time(10))
+        for spec in members:
+            await engine.submit(spec.cycle_id, "self-evaluation", factories.evaluation())
+
+        async def all_ready() -> bool:
+            view = await peer_groups.group_view(engine.client, "test-2027", "g1")
+            return sum(1 for m in view.members if m.ready_on) == len(members)
+
+        await eventually(all_ready, "every member ready")
+        await peer_groups.schedule_meeting(engine.client, "test-2027", "g1", schedule(date(2027, 1, 13)))
+        await clock.on(date(2027, 1, 13), time(14))
+        for spec in members:
+            findings = GroupFindingsRequest(cycle_id=spec.cycle_id, data=factories.review_findings(), actor=FACILITATOR)
+            await peer_groups.record_findings(engine.client, "test-2027", "g1", findings)
+        await clock.on(REPORTED, time(10))
+        for spec in members:
+            await eventually(stage_is(engine, spec.cycle_id, Stage.REPORT), f"{spec.cycle_id}'s report stage")
+            await engine.submit(spec.cycle_id, "report", factories.report("summary"), actor=FACILITATOR)
+        await clock.on(date(2027, 3, 8), time(10))
+        for spec in planned:
+            await engine.submit(spec.cycle_id, "action-plan", factories.action_plan(date(2027, 7, 1)))
+        await clock.on(date(2027, 3, 9), time(10))
+
+        facilitator = Person(app, pool, Principal(role=Role.FACILITATOR, cohort="test-2027", expires_at=LATER))
+        await facilitator.sign_in()
+        form = (await facilitator.client.get(group_page)).text
+        assert form.count("Not arranged yet") == 2 and "No action plan yet" in form
+        assert 'value="19"' in form and 'value="5"' in form, "ten school weeks after the reports"
+        arranged = await facilitator.post(group_page, group_page, {"start": "15:30", "minutes": "90"})
+        assert arranged.status_code == 303
+        shown = (await facilitator.client.get(group_page)).text
+        assert "Follow-up meeting arranged for the group" in shown and shown.count("Wednesday 19 May 2027") == 2
+
+        school = Person(app, pool, Principal(role=Role.INSTITUTION, cycle_id=planned[1].cycle_id, expires_at=LATER))
+        await school.sign_in()
+        task = follow_up_task((await school.client.get(f"/cycles/{planned[1].cycle_id}")).text)
+        assert "19 May 2027" in task and "To do" in task
+    for spec in planned:
+        events = await list_events(pool, spec.cycle_id, types=["FollowUpMeetingScheduled"])
+        assert [e.data["starts"][:16] for e in events] == ["2027-05-19T15:30"]
+        assert [e.data["actor"] for e in events] == [FACILITATOR]
+    assert not await list_events(pool, unplanned.cycle_id, types=["FollowUpMeetingScheduled"])
+
+
+def stage_is(engine: Engine, cycle_id: str, stage: Stage) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return (await engine.view(cycle_id)).stage is stage
+
+    return check
