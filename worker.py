@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.event_recording import EventRecorder
@@ -132,8 +133,10 @@ def build_worker(
     mail: MailSettings | None = None,
     mail_sends_per_second: float | None = None,
     specs: SpecContext | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> EngineWorkers:
-    """`sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it.
+    """`workflows`: the workflow classes to run (a test swaps one for a changed version of it).
+    `sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it.
     Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them.
     `specs`: the models, calendar and settings rosters launched from the web are built with (the environment's)."""
     recorder = EventRecorder(EventStore(pool))
@@ -156,12 +159,10 @@ def build_worker(
             task_queue=task_queue,
             sticky_queue_schedule_to_start_timeout=sticky_timeout,
             max_cached_workflows=max_cached_workflows,
-            workflows=list(WORKFLOWS),
+            workflows=list(workflows),
             # The senders stay here too for deliveries scheduled on this queue before mail had its own.
             activities=activities + mail_activities,
-            workflow_runner=SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-            ),
+            workflow_runner=sandboxed_runner(),
         )
     ]
     if mail_activities:
@@ -174,6 +175,17 @@ def build_worker(
             )
         )
     return EngineWorkers(workers)
+
+
+def sandboxed_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def replayer(workflows: Sequence[type] = WORKFLOWS) -> Replayer:
+    """The workflows as this worker runs them, to replay recorded histories against (tests, `cis histories`)."""
+    return Replayer(
+        workflows=list(workflows), data_converter=pydantic_data_converter, workflow_runner=sandboxed_runner()
+    )
 
 
 def joined_mail(settings: Settings, stack: StackAddresses) -> tuple[SmtpSettings | None, MailSettings]:

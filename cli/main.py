@@ -7,6 +7,7 @@ from cli import (
     cycle_commands,
     demo_command,
     group_commands,
+    history_commands,
     insight_command,
     mail_commands,
     reference_commands,
@@ -41,6 +42,7 @@ app.command("model")(reference_commands.model)
 app.command("schema")(reference_commands.schema)
 app.command("template")(reference_commands.template)
 app.add_typer(projections_app, name="projections")
+app.add_typer(history_commands.histories_app, name="histories")
 app.add_typer(token_commands.token_app, name="token")
 
 

@@ -106,3 +106,14 @@ def test_sigkilled_stack_restarts_three_times_with_one_server_each_and_cycles_go
             await pool.close()
 
     asyncio.run(recorded())
+
+    # Before deploying, an operator pulls the cohort's live histories out of Temporal and replays them on the new
+    # code: here, the histories these cycles made across three kills, replayed on this code.
+    exported = stack.cis("histories", "export", "--cohort", COHORT, "--out", str(tmp_path / "live")).stdout
+    assert "(4 cycles)" in exported, exported
+    names = [path.name for path in (tmp_path / "live").glob("*.json")]
+    assert all(any(name.startswith(f"cycle-{cycle_id}.") for name in names) for cycle_id in cycle_ids), names
+    assert any(name.startswith(f"peergroup-{COHORT}.") for name in names), names
+    replayed = stack.cis("histories", "replay", str(tmp_path / "live"))
+    assert replayed.stdout.strip().endswith("histories replay on this code"), replayed.stdout
+    assert replayed.stdout.split()[0] == replayed.stdout.split()[2], replayed.stdout
