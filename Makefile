@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # The web app's stylesheet and scripts: GOV.UK Frontend compiled with sass (npm packages, Node.js on the PATH).
 ASSETS := web/static/cis.css
 
-.PHONY: run test bench lint histories clean
+.PHONY: run test bench lint histories chaos clean
 
 # The assets are an order-only prerequisite: built whenever they are missing or older than their sources,
 # without reinstalling the Python packages each time a stylesheet changes.
@@ -43,10 +43,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-# Re-record the replay histories under tests/histories/ from the scenario tests.
+# Record this release's replay histories into a new folder tests/histories/<version>/ (never over an existing one):
+# the scenario tests on the time-skipping server, and a small cohort on the dev stack with production settings.
 histories: $(STAMP)
-	CIS_RECORD_HISTORIES=1 $(BIN)/python -m pytest tests/test_cycle_scenarios.py tests/test_follow_up.py tests/test_worker_restart.py \
-		tests/test_peer_groups.py
+	$(BIN)/python -m tests.record_histories
+
+# The chaos run: 200 cycles on the embedded stack while the worker is killed, PostgreSQL restarts and SMTP refuses.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules web/static

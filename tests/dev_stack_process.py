@@ -26,16 +26,23 @@ CIS = str(BIN / "cis")
 
 
 class Stack:
-    def __init__(self, data_dir: Path, seconds_per_week: float, *dev_args: str) -> None:
+    def __init__(
+        self, data_dir: Path, seconds_per_week: float, *dev_args: str, env: dict[str, str] | None = None
+    ) -> None:
+        """`env`: CIS_* settings for `cis dev` and every `cis` command (external services, say)."""
         self.data_dir = data_dir
         self.seconds_per_week = seconds_per_week
         self.dev_args = dev_args
         self.process: subprocess.Popen[bytes] | None = None
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
-            "CIS_DATA_DIR": str(data_dir),
-            "XDG_RUNTIME_DIR": str(data_dir / "run"),
-            "COLUMNS": "80",  # the tables `cis` prints are read at a terminal's usual width
-        }
+        self.env = (
+            {k: v for k, v in os.environ.items() if not k.startswith("CIS_")}
+            | {
+                "CIS_DATA_DIR": str(data_dir),
+                "XDG_RUNTIME_DIR": str(data_dir / "run"),
+                "COLUMNS": "80",  # the tables `cis` prints are read at a terminal's usual width
+            }
+            | (env or {})
+        )
         (data_dir / "run").mkdir(parents=True, exist_ok=True)
 
     def start(self) -> None:

@@ -3,7 +3,7 @@
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,10 +23,9 @@ from domain.timeline import CycleView
 from operations import cycles
 from operations.spec_builder import SpecContext
 from settings import Settings
-from worker import EngineWorkers, build_worker
+from worker import WORKFLOWS, EngineWorkers, build_worker
 from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
 # tests/factories.py assigns this lead to every expert cycle.
 LEAD = "reviewer@cec.example"
 
@@ -38,9 +37,15 @@ MAIL = MailSettings(mail_from="CIS <cis@cec.example>", public_url="https://cis.e
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, cache: bool = True, smtp_port: int | None = None
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    cache: bool = True,
+    smtp_port: int | None = None,
+    workflows: Sequence[type] = WORKFLOWS,
 ) -> AsyncIterator[EngineWorkers]:
-    """`cache=False` for workers that will be stopped mid-cycle: the time-skipping test server never hands a
+    """`workflows`: in place of the current ones (a changed version of one, as a deploy brings it).
+    `cache=False` for workers that will be stopped mid-cycle: the time-skipping test server never hands a
     stopped worker's sticky tasks to another worker (a real server does, after the sticky timeout).
     `smtp_port`: deliver mail to the test's SMTP server there."""
     smtp = SmtpSettings(host="127.0.0.1", port=smtp_port, timeout_seconds=5) if smtp_port else None
@@ -53,6 +58,7 @@ async def running_worker(
         smtp=smtp,
         mail=MAIL,
         specs=SPECS,
+        workflows=workflows,
     ) as worker:
         yield worker
 
@@ -131,10 +137,13 @@ async def history_length(handle: WorkflowHandle[Any, Any], strict: bool = False)
 
 
 async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
-    """Record a scenario's history for the replay test, when asked to (make histories)."""
-    if os.environ.get("CIS_RECORD_HISTORIES") != "1":
+    """Record a scenario's history for the replay test into the release folder `make histories` names in
+    CIS_RECORD_HISTORIES (tests/histories/<version>/); a history already there is never overwritten."""
+    folder = os.environ.get("CIS_RECORD_HISTORIES")
+    if not folder:
         return
+    path = Path(folder) / f"{name}.json"
+    assert not path.exists(), f"{path} is recorded already: histories are never overwritten"
     history = await handle.fetch_history()
-    HISTORIES.mkdir(exist_ok=True)
     payload = {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}
-    (HISTORIES / f"{name}.json").write_text(json.dumps(payload, indent=1))
+    path.write_text(json.dumps(payload, indent=1))
