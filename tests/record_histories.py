@@ -5,7 +5,8 @@ so histories accumulate release after release and tests/test_replay.py replays t
 Two sources fill the folder:
 
 - the scenario tests (tests/test_cycle_scenarios.py and others) on the time-skipping server: cycles late, lapsed,
-  extended, a worker restart, a peer group; exact scenarios, but no search attributes (that server refuses them);
+  extended, a worker restart, a peer group, a roster launched in batches; exact scenarios, but no search attributes
+  (that server refuses them);
 - a small cohort on the embedded dev stack with production settings: `cis dev --no-worker` with `cis worker`
   delivering mail to an SMTP server, search attributes on, simulated people acting through the JSON API (the chaos
   run without faults), until the cycles have closed, the follow-ups have continued as new and the weekly digest has
@@ -31,6 +32,7 @@ SCENARIOS = [
     "tests/test_follow_up.py",
     "tests/test_worker_restart.py",
     "tests/test_peer_groups.py",
+    "tests/test_roster_launch.py",
 ]
 # Enough cycles for every persona's path (prompt, late, stops, never, withdrawn) and one peer trio; at 8 s a cycle
 # week the follow-ups get through a few rounds (each a continue-as-new) before the run ends.

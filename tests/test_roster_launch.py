@@ -18,7 +18,7 @@ from operations.cohorts import launch_in_background, launch_progress
 from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
 from store.read_models import list_cycle_status
-from tests.engine import Engine, running_worker
+from tests.engine import Engine, running_worker, save_history
 from tests.eventually import eventually
 from web.app import create_app
 from web.body_limit import LARGER_BODIES, MAX_BODY_BYTES
@@ -48,6 +48,7 @@ async def test_a_launch_runs_in_batches_and_reports_its_progress(engine: Engine,
     await launch_in_background(engine.client, pool, launch, engine.task_queue, batch_size=3)
     handle = engine.client.get_workflow_handle(launch_workflow_id(launch.launch_id))
     done = await handle.result()
+    await save_history(handle, "roster_launch")
     assert done["done"] and len(done["started"]) == len(rows) == 4 and not done["failed"]
     progress = await launch_progress(engine.client, launch.launch_id)
     assert progress is not None and progress.handled == 4 and progress.groups_done
