@@ -37,6 +37,7 @@ from tests.engine import LEAD, Engine, running_worker
 from tests.eventually import eventually
 from tests.test_peer_groups import START, group_of
 from web.app import create_app
+from web.security_headers import SECURITY_HEADERS
 
 LATER = datetime.now(UTC) + timedelta(days=30)
 OWN = factories.cycle_spec(urn="400001", cohort="sec-a", start=START, careers_hub="Hub A")
@@ -317,6 +318,21 @@ def expected(route: str, use: Use, caller: str, resource: str, param: str | None
     return use.ok if caller in who else frozenset({use.denied})
 
 
+def answered_in_kind(path: str, response: httpx.Response) -> str | None:
+    """HTML routes answer people with pages, the API answers with JSON (problem details when refused), and every
+    answer carries the security headers: what is wrong with this one, if anything."""
+    missing = [name for name in SECURITY_HEADERS if name.lower() not in response.headers]
+    if missing:
+        return f"no {', '.join(missing)}"
+    kind = response.headers.get("content-type", "").split(";")[0]
+    api = path.startswith("/api/") or path == "/openapi.json"
+    if response.status_code >= 400 and api and kind != "application/problem+json":
+        return f"a {response.status_code} from the API as {kind}"
+    if response.status_code >= 400 and not api and kind != "text/html":
+        return f"a {response.status_code} page as {kind}"
+    return None
+
+
 async def clients(app: Any, pool: asyncpg.Pool) -> dict[str, tuple[httpx.AsyncClient, dict[str, str], str]]:
     made = {}
     for name, principal in CALLERS.items():
@@ -359,6 +375,7 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
 
     people = await clients(app, pool)
     cells: list[Cell] = []
+    misshapen: list[str] = []
     order = [r for r in ROUTES if r not in NOT_SIGNED_IN_FIRST] + list(NOT_SIGNED_IN_FIRST)
     for route in order:
         use = ROUTES[route]
@@ -390,6 +407,9 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
                         if named:
                             leak = f"names {named[0]}"
                     cells.append(Cell(route, caller, resource, path, response.status_code, want, leak))
+                    shape = answered_in_kind(path, response)
+                    if shape:
+                        misshapen.append(f"{route} [{path}] {caller}: {shape}")
 
     leaks = [c for c in cells if c.leak]
     unexpected = [c for c in cells if c.status not in c.expected]
@@ -397,6 +417,7 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
         f"{c.route} [{c.path}] {c.caller}/{c.resource}: {c.status} (expected {sorted(c.expected)}) {c.leak or ''}"
         for c in (leaks + unexpected)[:40]
     )
+    assert not misshapen, "\n".join(misshapen[:20])
     assert len(cells) >= 1000, len(cells)
     assert not leaks and not unexpected, f"{len(leaks)} leaks, {len(unexpected)} unexpected of {len(cells)}:\n{report}"
 

@@ -2,16 +2,22 @@
 headers on every answer (500s too), bodies over 256 KB refused before parsing, server-side sessions, a brake on
 guessing, API docs for signed-in callers only, CSV cells safe to open, and cycles that need attention."""
 
+import asyncio
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 import asyncpg
 import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner
 
+from cli import runtime
+from cli.main import app as cli_app
 from domain.access import Principal, Role
 from domain.events import NeedsAttention
 from stack.addresses import StackAddresses
@@ -191,3 +197,20 @@ async def test_the_csv_is_safe_to_open_and_cycles_needing_attention_show(
     assert FORMULA in flagged.text and PLAIN not in flagged.text
     page = await web.get(f"/cycles/{FORMULA}")
     assert 'id="needs-attention"' in page.text and "could not be stored" in page.text
+
+
+async def test_cis_status_lists_the_cycles_that_need_attention(
+    app_and_pool: tuple[object, asyncpg.Pool], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def leave(code: int) -> NoReturn:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(runtime, "_leave", leave)  # `cis` ends its process with os._exit; not this one's
+    env = {"CIS_DATABASE_URL": database_url, "CIS_TEMPORAL_ADDRESS": "unused:7233"}
+    listed = await asyncio.to_thread(CliRunner(env=env).invoke, cli_app, ["status", "--attention", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [(r["cycle_id"], r["attention_reason"]) for r in json.loads(listed.stdout)] == [
+        (FORMULA, "StageOpened could not be stored")
+    ]
+    table = await asyncio.to_thread(CliRunner(env=env).invoke, cli_app, ["status"])
+    assert "2 cycle(s), 1 needing attention" in table.stdout

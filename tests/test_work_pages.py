@@ -14,6 +14,7 @@ from domain.stages import CycleStatus, Stage
 from operations.cohorts import launch_cohort
 from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
+from store.read_models import list_events
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.engine import LEAD, Engine, running_worker
@@ -101,6 +102,9 @@ async def test_the_lead_reviews_and_reports_and_the_institution_plans(
     confirmed = await lead.client.get(accepted.headers["location"])
     assert 'id="confirmation"' in confirmed.text and "Review findings recorded" in confirmed.text
     assert 'id="confirmation"' not in (await lead.client.get(accepted.headers["location"])).text, "shown once"
+    # The reviewer token names its person: the audit trail records them, not a role.
+    recorded = next(e for e in await list_events(pool, X.cycle_id) if e.type == "ReviewFindingsRecorded")
+    assert (recorded.metadata["actor"], recorded.data["actor"]) == (LEAD, LEAD)
 
     await clock.on(date(2027, 2, 22), time(10))
     report = f"/cycles/{X.cycle_id}/work/report"
