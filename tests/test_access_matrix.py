@@ -3,7 +3,8 @@ kind of caller, on a resource of theirs and on one that is not: 0 leaks, 0 unexp
 
 ROUTES below is the one place where each route says who may use it. A route missing from it fails the test, so
 a new route is added here with its rule. Two cohorts whose ids are prefixes of each other (sec-a and sec-a-b)
-each hold a cycle and a peer group: nothing of one may be reached from the other.
+each hold a cycle and a peer group: nothing of one may be reached from the other. Cohort sec-a also holds an
+institution of Hub B: the facilitator scoped to Hub A never sees it by name, on any route (insight included).
 
 How a cell is judged:
 - no, a bad or a revoked token: 401 on every route that needs sign-in;
@@ -15,6 +16,8 @@ A leak is a 2xx or 3xx where the caller was not allowed, or the other cohort's i
 to a caller who may not see it.
 """
 
+import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -51,6 +54,9 @@ OTHER_GROUP = [
     for s in group_of(3, first_urn=400020)
 ]
 OTHER_NAMES = [OTHER.name, *(s.name for s in OTHER_GROUP)]
+# Cohort sec-a's one institution in another Careers Hub: its cohort's facilitator may see it, Hub A's may not.
+OTHER_HUB = factories.cycle_spec(urn="400003", cohort="sec-a", start=START, careers_hub="Hub B")
+SEES_OTHER_HUB = frozenset({"admin", "facilitator"})
 
 # Kinds of caller; the unauthenticated ones are checked on every route that needs sign-in.
 CALLERS: dict[str, Principal | None] = {
@@ -77,13 +83,23 @@ def submitters(kind: SubmissionKind) -> frozenset[str]:
     return frozenset(who for who, role in ROLE_OF.items() if kind in SUBMITTED_BY[role])
 
 
+# The insight routes' resources are the institutions a query asks for: (query, the staff it is in scope for).
+# Reviewers and institutions have no insight whatever they ask (the API refuses, the pages send them to their cycle).
+INSIGHT_QUERIES = {
+    "own": ("", STAFF),  # the caller's own cohort or hub
+    "cohort": ("cohort=sec-a", STAFF),  # Hub A takes part in sec-a: its figures, but only Hub A's names
+    "other": ("cohort=sec-a-b", frozenset({"admin"})),  # the cohort whose id starts with the caller's
+    "other hub": ("hub=Hub+B", SEES_OTHER_HUB),  # for sec-a's facilitator, their cohort's Hub B institution
+}
+
+
 @dataclass(frozen=True)
 class Use:
     """Who may use a route: `who` (caller kinds, or per value of a path parameter), within `scope`."""
 
     who: frozenset[str] | dict[str, frozenset[str]]
     ok: frozenset[int] = frozenset({200})
-    scope: str = "cycle"  # cycle | group | none (the caller's own listing) | public
+    scope: str = "cycle"  # cycle | group | insight | none (the caller's own listing) | public
     denied: int = 403
     body: dict[str, Any] = field(default_factory=dict)  # JSON for the API, form fields (or a query) for pages
     params: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values tried for other path parameters
@@ -119,9 +135,9 @@ ROUTES: dict[str, Use] = {
         body={"on": "2027-01-09", "start": "09:30"},  # a Saturday
     ),
     "GET /api/groups/{cohort}/{group}": Use(STAFF, scope="group"),
-    # Cohort insight: staff only, over their own cohort or hub by default (tests/test_insight_access.py has the
-    # other cohorts, the hubs and the withheld small groups).
-    "GET /api/insight": Use(STAFF, scope="none"),
+    # Cohort insight: staff only, over their own cohort or hub, asked for each of INSIGHT_QUERIES
+    # (tests/test_insight_access.py has the withheld small groups and more filters).
+    "GET /api/insight": Use(STAFF, scope="insight"),
     "POST /api/groups/{cohort}/{group}/meeting": Use(STAFF, scope="group", ok=ALLOWED_WRITE, body={"on": "x"}),
     "POST /api/groups/{cohort}/{group}/moves": Use(STAFF, scope="group", ok=ALLOWED_WRITE, body={"to": "x"}),
     "POST /api/groups/{cohort}/{group}/findings/{cycle_id}": Use(
@@ -222,9 +238,9 @@ ROUTES: dict[str, Use] = {
     "GET /groups/{cohort}/{group}/follow-up-meeting": Use(STAFF, scope="group"),
     "POST /groups/{cohort}/{group}/follow-up-meeting": Use(STAFF, scope="group", ok=ALLOWED_WRITE),
     # Insight pages: a one-cycle person goes to their cycle, as from the dashboard.
-    "GET /insight": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
-    "GET /insight.csv": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
-    "GET /insight.pdf": Use(SIGNED_IN, scope="none", ok=frozenset({200, 303})),
+    "GET /insight": Use(SIGNED_IN, scope="insight", ok=frozenset({200, 303})),
+    "GET /insight.csv": Use(SIGNED_IN, scope="insight", ok=frozenset({200, 303})),
+    "GET /insight.pdf": Use(SIGNED_IN, scope="insight", ok=frozenset({200, 303})),
     "POST /groups/{cohort}/{group}/{action}": Use(
         STAFF,
         scope="group",
@@ -276,7 +292,7 @@ async def world(env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[t
     )
     app.state.pool, app.state.client = pool, env.client
     async with running_worker(engine.client, pool, engine.task_queue):
-        await launch_cohort(engine.client, [OWN, OTHER, *OWN_GROUP, *OTHER_GROUP], engine.task_queue)
+        await launch_cohort(engine.client, [OWN, OTHER, OTHER_HUB, *OWN_GROUP, *OTHER_GROUP], engine.task_queue)
         clock = CohortTime(env, START)
         await clock.on(START, time(10))
         for spec in (OWN, OTHER):
@@ -299,7 +315,15 @@ def targets(use: Use, resource: str) -> dict[str, str]:
     return {"cycle_id": spec.cycle_id}
 
 
+def resources(use: Use) -> tuple[str, ...]:
+    if use.scope == "insight":
+        return tuple(INSIGHT_QUERIES)
+    return ("own", "other") if use.scope in ("cycle", "group") else ("own",)
+
+
 def in_scope(caller: str, use: Use, resource: str) -> bool:
+    if use.scope == "insight":
+        return caller not in STAFF or caller in INSIGHT_QUERIES[resource][1]
     if use.scope in ("none", "public") or caller == "admin":
         return True
     if resource != "own":
@@ -316,6 +340,17 @@ def expected(route: str, use: Use, caller: str, resource: str, param: str | None
         return frozenset({404})
     who = use.who[param or ""] if isinstance(use.who, dict) else use.who
     return use.ok if caller in who else frozenset({use.denied})
+
+
+def readable(response: httpx.Response) -> str:
+    """A response's text; a PDF's as pdftotext reads it (the names in a PDF are not in its bytes as written)."""
+    if not response.content.startswith(b"%PDF"):
+        return response.text
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+        pdf.write(response.content)
+        pdf.flush()
+        read = subprocess.run(["pdftotext", pdf.name, "-"], capture_output=True, check=True, timeout=60)
+    return " ".join(read.stdout.decode().split())
 
 
 def answered_in_kind(path: str, response: httpx.Response) -> str | None:
@@ -382,9 +417,11 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
         method, template = route.split(" ", 1)
         param_name = next(iter(use.params), None)
         for param in use.params.get(param_name, (None,)) if param_name else (None,):
-            for resource in ("own", "other") if use.scope in ("cycle", "group") else ("own",):
+            for resource in resources(use):
                 values = targets(use, resource) | ({param_name: param} if param_name and param else {})
                 path = template.format(**values)
+                if use.scope == "insight" and INSIGHT_QUERIES[resource][0]:
+                    path += "?" + INSIGHT_QUERIES[resource][0]
                 body = {k: v.format(**values) if isinstance(v, str) else v for k, v in use.body.items()}
                 for caller, (web, headers, csrf) in people.items():
                     want = expected(route, use, caller, resource, param)
@@ -397,15 +434,17 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
                     elif method == "POST":
                         response = await web.post(path, data={"csrf": csrf, **body})
                     else:
-                        response = await web.get(path, params=body)
+                        response = await web.get(path, params=body or None)  # params={} would drop the query
                     allowed = want == use.ok and use.scope != "public"
                     leak = None
                     if not allowed and use.scope != "public" and 200 <= response.status_code < 400:
                         leak = f"{response.status_code} where {sorted(want)} was due"
-                    if caller != "admin":
-                        named = [n for n in OTHER_NAMES if n in response.text]
-                        if named:
-                            leak = f"names {named[0]}"
+                    hidden = ([] if caller == "admin" else OTHER_NAMES) + (
+                        [] if caller in SEES_OTHER_HUB else [OTHER_HUB.name]
+                    )
+                    named = [n for n in hidden if n in readable(response)]
+                    if named:
+                        leak = f"names {named[0]}"
                     cells.append(Cell(route, caller, resource, path, response.status_code, want, leak))
                     shape = answered_in_kind(path, response)
                     if shape:
@@ -446,6 +485,15 @@ async def test_every_route_for_every_caller_on_own_and_other_resources(world: tu
         reached = await outsider.get(path)
         assert reached.status_code == 404, (path, reached.status_code)
         assert not any(s.name in reached.text for s in OWN_GROUP), path
+
+    # The insight views above do name institutions: sec-a's facilitator sees its Hub B one, Hub A's facilitator
+    # sees the same cohort's figures naming only Hub A's.
+    for caller, names_it in (("facilitator", True), ("hub", False)):
+        web, headers, _ = await client_of(app, pool, caller, CALLERS[caller])
+        rows = (await web.get("/api/insight?cohort=sec-a", headers=headers)).json()["heatmap"]["rows"]
+        page = (await web.get("/insight?cohort=sec-a")).text
+        for shown in ({r["name"] for r in rows}, page):
+            assert OWN.name in shown and (OTHER_HUB.name in shown) is names_it, caller
 
 
 async def clients_openapi(app: Any, pool: asyncpg.Pool) -> dict[str, Any]:

@@ -309,6 +309,10 @@ async def test_bad_filters_are_refused_naming_the_field(web: dict[str, httpx.Asy
     assert "Review type" in page.text
     long = await admin.get("/api/insight?cohort=" + "x" * 201)
     assert long.status_code == 422
+    for download in ("/insight.csv", "/insight.pdf"):  # a link followed: refused with a page, not a file
+        refused = await admin.get(f"{download}?phase=primary")
+        assert refused.status_code == 400 and refused.headers["content-type"].startswith("text/html")
+        assert "phase" in refused.text and "<h1" in refused.text
 
 
 async def test_cis_insight_reads_as_an_admin_in_tables_json_and_csv(

@@ -24,6 +24,7 @@ from operations.insight import NoInsight, cohort_insight, models_in_use
 from web import insight_charts
 from web.api import Caller
 from web.csv_cells import csv_text
+from web.error_pages import error_response
 from web.pages import TEMPLATES, Viewer
 from web.report_rendering import PAGE_LAYOUT, PRINT_LAYOUT, html_to_pdf
 
@@ -112,7 +113,7 @@ def insight_router() -> APIRouter:
             filters = filters_from(query)
             insight = await _insight(request, viewer, filters, _page_number(query.get("page")), PAGE_SIZE)
         except (Refusal, NoInsight) as refused:
-            return _refused(refused)
+            return _refused(request, refused)
         context = _context(viewer, insight, filters, query, None, PRINT_LAYOUT)
         html = TEMPLATES.env.get_template("insight.html").render(context)
         pdf = await asyncio.to_thread(html_to_pdf, html)
@@ -131,7 +132,7 @@ def insight_router() -> APIRouter:
             filters = filters_from(dict(request.query_params))
             insight = await _insight(request, viewer, filters, 1, None)
         except (Refusal, NoInsight) as refused:
-            return _refused(refused)
+            return _refused(request, refused)
         disposition = f'attachment; filename="{_file_name(filters)}.csv"'
         return Response(
             csv_text(insight_rows(insight)), media_type="text/csv", headers={"Content-Disposition": disposition}
@@ -146,9 +147,10 @@ def _file_name(filters: InsightFilters) -> str:
     return f"{cohort}-insight" if cohort else "insight"
 
 
-def _refused(refused: Refusal | NoInsight) -> Response:
+def _refused(request: Request, refused: Refusal | NoInsight) -> Response:
+    """A download refused is a page, as every refusal on an HTML route is: a person followed a link to it."""
     status = 404 if isinstance(refused, NoInsight) else 400
-    return Response(f"{refused}\n", status_code=status, media_type="text/plain")
+    return error_response(request.url.path, status, str(refused))
 
 
 def _context(
