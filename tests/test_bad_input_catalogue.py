@@ -93,6 +93,7 @@ GROUP = [
 ]
 BROKEN = factories.cycle_spec(urn="500099", cohort=COHORT, start=START, search_attributes=True)
 FIRST = factories.SCHOOLS_MODEL.indicator_ids()[0]
+NOT_FOUND = frozenset({404})
 HEADER = "urn,name,phase,region,careers_hub,trust,review_type,peer_group,facilitator_email,careers_leader_email"
 
 
@@ -462,6 +463,40 @@ CASES: list[Case] = [
     Case("group cohort bad", api("GET", "/api/groups/Bad%20Cohort!/g1", "admin"), "no peer group", frozenset({404})),
     Case("group NUL", api("GET", f"/api/groups/{COHORT}/%00", "admin"), "no peer group", frozenset({404})),
     Case("findings for NUL", api("POST", f"{GROUP_API}/findings/%00", "admin", json={}), "no member", frozenset({404})),
+    # ----- a cohort whose id starts another's: cat's facilitator reaches nothing of cat-2027 (defect 2) -----
+    Case("prefix reads the group", api("GET", "/api/groups/cat/2027-g1", "prefix"), "no peer group", NOT_FOUND),
+    Case("prefix reads the group dotted", api("GET", "/api/groups/cat/2027.g1", "prefix"), "no peer group", NOT_FOUND),
+    Case("prefix reads by its path", api("GET", GROUP_API, "prefix"), "no peer group", NOT_FOUND),
+    Case(
+        "prefix moves a member",
+        api(
+            "POST",
+            "/api/groups/cat/2027-g1/moves",
+            "prefix",
+            json={"cycle_id": GROUP[0].cycle_id, "to": "expert_review"},
+        ),
+        "no peer group",
+        NOT_FOUND,
+    ),
+    Case(
+        "prefix starts a group",
+        api(
+            "POST",
+            f"{GROUP_API}/moves",
+            "prefix",
+            json={"cycle_id": GROUP[0].cycle_id, "to": "later_group", "later_group": "g9"},
+        ),
+        "no peer group",
+        NOT_FOUND,
+    ),
+    Case(
+        "prefix schedules a meeting",
+        api("POST", f"{GROUP_API}/meeting", "prefix", json={"on": "2027-02-10", "start": "09:30"}),
+        "no peer group",
+        NOT_FOUND,
+    ),
+    Case("prefix opens the page", page("GET", "/groups/cat/2027-g1", "prefix"), "no peer group", NOT_FOUND),
+    Case("prefix reads a member", api("GET", f"/api/cycles/{GROUP[0].cycle_id}", "prefix"), "no cycle", NOT_FOUND),
     # ----- API bodies: the peer group (its facilitator) -----
     Case(
         "meeting on 9999",
@@ -1054,6 +1089,12 @@ async def _prepare(world: World, queue: str) -> None:
         assert form.status_code == 200, (who, form.status_code, form.text[:300])
         world.pages[who] = (web, form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0])
     world.pages["anonymous"] = (world.web(), "")
+    # The facilitator of cohort "cat", whose id starts "cat-2027": reads only (it has no page with a form).
+    prefix = await issue_token(world.pool, Principal(role=Role.FACILITATOR, cohort="cat", expires_at=LATER))
+    world.tokens["prefix"] = prefix
+    web = world.web()
+    assert (await web.get(f"/signin?token={prefix}")).status_code == 303
+    world.pages["prefix"] = (web, "")
 
 
 async def _group_formed(world: World) -> bool:

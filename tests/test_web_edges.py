@@ -21,7 +21,7 @@ from cli.main import app as cli_app
 from domain.access import Principal, Role
 from domain.events import NeedsAttention
 from stack.addresses import StackAddresses
-from store.access_tokens import issue_token, revoke_token
+from store.access_tokens import issue_token, principal_for, revoke_token
 from tests.test_projections import append_all, at, started
 from web.app import create_app
 from web.security_headers import SECURITY_HEADERS
@@ -199,14 +199,21 @@ async def test_the_csv_is_safe_to_open_and_cycles_needing_attention_show(
     assert 'id="needs-attention"' in page.text and "could not be stored" in page.text
 
 
-async def test_cis_status_lists_the_cycles_that_need_attention(
-    app_and_pool: tuple[object, asyncpg.Pool], database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def cis_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`cis` run in this process, on the test's database: the environment to give it."""
+
     def leave(code: int) -> NoReturn:
         raise SystemExit(code)
 
     monkeypatch.setattr(runtime, "_leave", leave)  # `cis` ends its process with os._exit; not this one's
-    env = {"CIS_DATABASE_URL": database_url, "CIS_TEMPORAL_ADDRESS": "unused:7233"}
+    return {"CIS_DATABASE_URL": database_url, "CIS_TEMPORAL_ADDRESS": "unused:7233"}
+
+
+async def test_cis_status_lists_the_cycles_that_need_attention(
+    app_and_pool: tuple[object, asyncpg.Pool], cis_env: dict[str, str]
+) -> None:
+    env = cis_env
     listed = await asyncio.to_thread(CliRunner(env=env).invoke, cli_app, ["status", "--attention", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [(r["cycle_id"], r["attention_reason"]) for r in json.loads(listed.stdout)] == [
@@ -214,3 +221,18 @@ async def test_cis_status_lists_the_cycles_that_need_attention(
     ]
     table = await asyncio.to_thread(CliRunner(env=env).invoke, cli_app, ["status"])
     assert "2 cycle(s), 1 needing attention" in table.stdout
+
+
+async def test_cis_issues_a_reviewers_token_naming_the_person(
+    app_and_pool: tuple[object, asyncpg.Pool], cis_env: dict[str, str]
+) -> None:
+    _, pool = app_and_pool
+    argv = ["token", "issue", "--role", "reviewer", "--cycle", PLAIN, "--email", "associate@cec.example"]
+    issued = await asyncio.to_thread(CliRunner(env=cis_env).invoke, cli_app, argv)
+    assert issued.exit_code == 0, issued.output
+    holder = await principal_for(pool, issued.stdout.strip().splitlines()[-1], datetime.now(UTC))
+    assert holder is not None and (holder.role, holder.cycle_id, holder.email) == (
+        Role.REVIEWER,
+        PLAIN,
+        "associate@cec.example",
+    )
