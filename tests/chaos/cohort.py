@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from domain.cycle_spec import cycle_id_for
+from domain.roster import ROSTER_COLUMNS
 from domain.stages import CycleStatus, Phase, ReviewType, Stage
 
 COHORT = "chaos"
@@ -122,20 +123,7 @@ def chaos_cohort(cycles: int, seed: int) -> list[Institution]:
 def roster_csv(institutions: list[Institution]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "urn",
-            "name",
-            "phase",
-            "region",
-            "careers_hub",
-            "trust",
-            "review_type",
-            "peer_group",
-            "facilitator_email",
-            "careers_leader_email",
-        ]
-    )
+    writer.writerow(ROSTER_COLUMNS)
     for i in institutions:
         writer.writerow(
             [
