@@ -6,7 +6,7 @@ More worker processes on the same task queue share the load; nothing here assume
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.content_resolving import ContentResolver
 from activities.event_recording import EventRecorder
 from activities.facilitator_digest import WeeklyDigests
 from activities.mail_delivery import MailDelivery, SmtpSettings
@@ -25,6 +26,7 @@ from activities.mail_message import MailSettings
 from activities.peer_group_joining import PeerGroupJoiner
 from activities.roster_launching import RosterLauncher
 from domain.mail import mail_task_queue
+from operations.content_registration import register_known_content
 from operations.spec_builder import SpecContext
 from settings import SecretRequired, Settings
 from stack.addresses import StackAddresses
@@ -108,11 +110,14 @@ class EngineWorkers:
     the mail queue (domain.mail.mail_task_queue), where Temporal holds every worker of every machine together to
     the SMTP provider's rate (`mail_sends_per_second`, enforced by the server for the whole queue)."""
 
-    def __init__(self, workers: list[Worker]) -> None:
+    def __init__(self, workers: list[Worker], prepare: Callable[[], Awaitable[object]] | None = None) -> None:
         self.workers = workers
+        self._prepare = prepare
         self._running = AsyncExitStack()
 
     async def __aenter__(self) -> "EngineWorkers":
+        if self._prepare is not None:
+            await self._prepare()
         async with AsyncExitStack() as starting:
             for worker in self.workers:
                 await starting.enter_async_context(worker)
@@ -140,9 +145,13 @@ def build_worker(
     Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them.
     `specs`: the models, calendar and settings rosters launched from the web are built with (the environment's)."""
     recorder = EventRecorder(EventStore(pool))
-    launcher = RosterLauncher(client, pool, specs or SpecContext(Settings()), task_queue)
+    context = specs or SpecContext(Settings())
+    launcher = RosterLauncher(client, pool, context, task_queue)
+    resolver = ContentResolver(pool)
     activities: list[Callable[..., Any]] = [
         recorder.record_events,
+        resolver.resolve_model,
+        resolver.resolve_calendar,
         PeerGroupJoiner(client).join_peer_group,
         launcher.start_roster_groups,
         launcher.start_roster_cycles,
@@ -174,7 +183,8 @@ def build_worker(
                 max_task_queue_activities_per_second=mail_sends_per_second,
             )
         )
-    return EngineWorkers(workers)
+    # Before the first task: every model and calendar a new cycle may reference is in the registry.
+    return EngineWorkers(workers, prepare=lambda: register_known_content(pool, context))
 
 
 def sandboxed_runner() -> SandboxedWorkflowRunner:

@@ -3,6 +3,7 @@
 import typer
 
 from cli import (
+    calendar_commands,
     cohort_commands,
     cycle_commands,
     demo_command,
@@ -31,6 +32,7 @@ app.add_typer(cycle_commands.cycle_app, name="cycle")
 app.add_typer(cohort_commands.cohort_app, name="cohort")
 app.add_typer(group_commands.group_app, name="group")
 app.add_typer(review_commands.review_app, name="review")
+app.add_typer(calendar_commands.calendar_app, name="calendar")
 app.command("submit")(cycle_commands.submit)
 app.command("status")(cycle_commands.status)
 app.command("insight")(insight_command.insight)

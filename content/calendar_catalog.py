@@ -26,6 +26,7 @@ class CalendarFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
+    version: str = "1"
     name: str
     bank_holidays_region: str | None = "ENG"
     closures: list[Closure]
@@ -45,6 +46,7 @@ def _expand(spec: CalendarFile) -> SchoolCalendar:
         days.update(region.keys())
     return SchoolCalendar(
         id=spec.id,
+        version=spec.version,
         name=spec.name,
         closures=tuple(sorted(spec.closures, key=lambda c: c.first_day)),
         bank_holidays=tuple(sorted(days)),

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 
+from domain.content_ref import ContentKind
 from domain.cycle_alarms import ALARM_TOLERANCE, Alarm, AlarmKind, pending_alarms
 from domain.cycle_rules import (
     SUBMISSION_STAGE,
@@ -23,13 +24,22 @@ from domain.cycle_rules import (
     check_withdrawal,
 )
 from domain.cycle_spec import follow_up_workflow_id
-from domain.cycle_state import AlarmSounded, CycleNote, CycleState, FindingsHeld, FollowUpBegun, evolve_all
+from domain.cycle_state import (
+    AlarmSounded,
+    CalendarReplaced,
+    CycleNote,
+    CycleState,
+    FindingsHeld,
+    FollowUpBegun,
+    evolve_all,
+)
 from domain.decisions import Decision, Record, Signal
 from domain.evaluation import findings_recorded, indicator_changes, theme_changes, theme_levels
 from domain.events import (
     ActionPlanAgreed,
     AgreedAction,
     AttendanceExpected,
+    CalendarCorrected,
     ContactReassigned,
     ContactsChanged,
     CycleCompleted,
@@ -64,6 +74,7 @@ from domain.recipients import Directory
 from domain.refusals import Refusal
 from domain.requests import (
     AttendanceRequest,
+    CalendarCorrectionRequest,
     ContactsRequest,
     ExtendRequest,
     ReassignRequest,
@@ -74,7 +85,8 @@ from domain.requests import (
     WithdrawRequest,
 )
 from domain.review_team import check_review_day, check_review_team
-from domain.schedule import Schedule, extend_schedule, working_moment
+from domain.schedule import Schedule, extend_schedule, recalendar_schedule, working_moment
+from domain.school_calendar import SchoolCalendar
 from domain.stages import STAGE_ORDER, ContactRole, ReviewType, Stage
 from domain.submissions import (
     ActionPlan,
@@ -154,6 +166,14 @@ class AcceptHeldFindings:
 
 
 @dataclass(frozen=True)
+class CorrectCalendar:
+    """A calendar correction whose reference the workflow has resolved and checked: the calendar itself."""
+
+    request: CalendarCorrectionRequest
+    calendar: SchoolCalendar
+
+
+@dataclass(frozen=True)
 class Wait:
     """Sleep until `until`, unless the cycle ends, `stage` is accepted, or a date it waits for moves."""
 
@@ -197,9 +217,10 @@ type Request = (
     | ReviewTeamRequest
     | ReviewDayRequest
     | AttendanceRequest
+    | CalendarCorrectionRequest
 )
 type FromGroup = MemberSlot | PeerFindings | GroupExit
-type CycleCommand = Step | Request | FromGroup
+type CycleCommand = Step | Request | FromGroup | CorrectCalendar
 
 
 def next_step(state: CycleState, now: datetime) -> Step | Wait | Finished:
@@ -285,6 +306,11 @@ def decide(state: CycleState, command: CycleCommand, now: datetime) -> CycleDeci
             return _schedule_review_day(state, command, now)
         case AttendanceRequest():
             return _expect_attendance(state, command, now)
+        case CalendarCorrectionRequest():
+            check_calendar_correction(state, command)
+            return Decision()
+        case CorrectCalendar():
+            return _correct_calendar(state, command, now)
         case MemberSlot():
             return _meeting_arranged(state, command, now)
         case PeerFindings():
@@ -621,6 +647,55 @@ def _expect_attendance(state: CycleState, request: AttendanceRequest, now: datet
         message += "; no senior leader expected: the facilitator is told"
     receipt = Receipt(cycle_id=state.cycle_id, message=message, on=london_date(now))
     return Decision(steps=(Record(tuple(events), causation="attendance", actor=request.actor),), receipt=receipt)
+
+
+def check_calendar_correction(state: CycleState, request: CalendarCorrectionRequest) -> None:
+    """Pure and fast (an Update's validator): the reference may be resolved only once this passes."""
+    if not state.active:
+        raise Refusal.one("cycle", f"is {state.status}; nothing more can be changed")
+    ref, current = request.calendar, state.spec.calendar
+    if ref.kind is not ContentKind.CALENDAR:
+        raise Refusal.one("calendar", f"{ref} is not a school calendar")
+    if ref.id != current.id:
+        raise Refusal.one("calendar", f"the cycle follows {current.id}; a correction is a new version of it")
+    if ref.version == current.version:
+        raise Refusal.one("calendar", f"the cycle follows {current.id}@{current.version} already")
+
+
+def _correct_calendar(state: CycleState, command: CorrectCalendar, now: datetime) -> CycleDecision:
+    request, calendar = command.request, command.calendar
+    check_calendar_correction(state, request)
+    spec, today = state.spec, london_date(now)
+    schedule = recalendar_schedule(state.schedule, spec.policy, calendar, today)
+    before = {m.stage: m.due for m in state.schedule.milestones}
+    moved = [m.stage for m in schedule.milestones if m.due != before[m.stage]]
+    corrected = CalendarCorrected(
+        cycle_id=state.cycle_id,
+        at=now,
+        calendar_id=calendar.id,
+        previous_version=spec.calendar.version,
+        version=calendar.version,
+        checksum=request.calendar.checksum,
+        closing_date=schedule.closing_date,
+        milestones=milestone_records(schedule),
+        moved=moved,
+        actor=request.actor,
+    )
+    events: list[DomainEvent] = [corrected]
+    after = evolve_all(state, [CalendarReplaced(calendar, schedule, now, frozenset(moved))])
+    stage = state.open_stage
+    if stage in moved:
+        new_due = schedule.milestone(stage).due
+        when = _send_at(after, now)
+        events += _prompts(state, now, PromptKind.DEADLINE_CHANGED, stage, when, new_due, key=f"{stage}:{new_due}")
+    changes = [f"{s.label} is now due on {schedule.milestone(s).due.isoformat()}" for s in moved]
+    message = f"calendar {calendar.id} is now version {calendar.version}; " + (
+        "; ".join(changes) if changes else "no date of this cycle moved"
+    )
+    receipt = Receipt(cycle_id=state.cycle_id, message=message, on=today)
+    record = Record(tuple(events), causation=f"calendar:{calendar.id}@{calendar.version}", actor=request.actor)
+    notes = (CalendarReplaced(calendar, schedule, now, frozenset(moved)),)
+    return Decision(steps=(record,), notes=notes, receipt=receipt)
 
 
 # ----- what the cycle's peer group tells it -------------------------------------------------------------

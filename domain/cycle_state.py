@@ -37,6 +37,7 @@ from domain.london_time import london_date
 from domain.peer_group_messages import PeerFindings
 from domain.recipients import Directory
 from domain.schedule import Schedule, build_schedule, extend_schedule
+from domain.school_calendar import SchoolCalendar
 from domain.stages import ContactRole, CycleStatus, ReviewType, Stage
 
 
@@ -57,7 +58,18 @@ class FollowUpBegun:
     pass
 
 
-type CycleNote = AlarmSounded | FindingsHeld | FollowUpBegun
+@dataclass(frozen=True)
+class CalendarReplaced:
+    """The cycle moved onto a corrected calendar: the calendar itself is not an event's to carry (the recorded
+    CalendarCorrected names it by reference), so the cycle keeps it, and the schedule it gives, as a note."""
+
+    calendar: SchoolCalendar
+    schedule: Schedule
+    at: datetime
+    moved: frozenset[Stage]
+
+
+type CycleNote = AlarmSounded | FindingsHeld | FollowUpBegun | CalendarReplaced
 type CycleFact = DomainEvent | CycleNote
 
 
@@ -182,6 +194,15 @@ def evolve(state: CycleState, fact: CycleFact) -> CycleState:
             return replace(state, held_findings=findings, revision=state.revision + 1)
         case FollowUpBegun():
             return replace(state, follow_up_started=True)
+        case CalendarReplaced(calendar=calendar, schedule=schedule, at=at, moved=moved):
+            return replace(
+                state,
+                spec=state.spec.model_copy(update={"calendar": calendar}),
+                schedule=schedule,
+                overdue=state.overdue - moved,
+                alarms_from=at,
+                revision=state.revision + 1,
+            )
     return state
 
 

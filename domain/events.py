@@ -203,6 +203,21 @@ class DeadlineExtended(_Event):
     actor: str
 
 
+class CalendarCorrected(_Event):
+    """An administrator corrected the cycle's school calendar (a new bank holiday, say): the dates still to come
+    follow the new version; what is past stays as it was."""
+
+    type: Literal["CalendarCorrected"] = "CalendarCorrected"
+    calendar_id: str
+    previous_version: str
+    version: str
+    checksum: str
+    closing_date: date
+    milestones: list[MilestoneRecord]
+    moved: list[Stage] = Field(default_factory=list, description="Stages whose due date the correction moved")
+    actor: str
+
+
 class Escalated(_Event):
     type: Literal["Escalated"] = "Escalated"
     stage: Stage | None
@@ -442,6 +457,23 @@ class NeedsAttention(_Event):
     failed_types: list[str] = Field(default_factory=list, description="The event types that were not recorded")
 
 
+class CycleStartRefused(_Event):
+    """The cycle could not start: its model or calendar reference did not resolve to what it names (not in the
+    content registry, or a checksum that does not match). The workflow fails; the dashboard shows the cycle."""
+
+    type: Literal["CycleStartRefused"] = "CycleStartRefused"
+    urn: str
+    name: str
+    phase: Phase
+    review_type: ReviewType
+    cohort: str
+    start_date: date
+    model_id: str
+    model_version: str
+    reference: str = Field(description="The reference that failed, id@version")
+    reason: str = Field(description="Why, in an operator's words (bounded, one line)")
+
+
 DomainEvent = Annotated[
     CycleStarted
     | StageOpened
@@ -457,6 +489,8 @@ DomainEvent = Annotated[
     | ActionPlanAgreed
     | ReEvaluationSubmitted
     | DeadlineExtended
+    | CalendarCorrected
+    | CycleStartRefused
     | Escalated
     | CycleCompleted
     | CycleLapsed

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.boundary_types import MAX_ACTIONS, Actor, CycleId, Day, JsonObject, RawLine, ShortText
+from domain.content_ref import ContentRef
 from domain.stages import Stage
 from domain.submissions import ActionNote, AttendeeRole
 
@@ -67,6 +68,13 @@ class AttendanceRequest(_Request):
     senior leader expected is flagged to the facilitator before the day."""
 
     roles: list[AttendeeRole] = Field(default_factory=list, max_length=len(AttendeeRole))
+
+
+class CalendarCorrectionRequest(_Request):
+    """Move a running cycle onto a corrected version of its school calendar (registered first: `cis calendar
+    register`); the API and the CLI look the reference up in the content registry by `id@version`."""
+
+    calendar: ContentRef
 
 
 class FollowUpMeetingRequest(_Request):

@@ -197,3 +197,28 @@ def extend_schedule(
         closing_date=closing,
         closes_at=at_london(closing, policy.due_time),
     )
+
+
+def recalendar_schedule(schedule: Schedule, policy: SchedulePolicy, calendar: SchoolCalendar, today: date) -> Schedule:
+    """The schedule on a corrected calendar (a new bank holiday, say). A stage due before `today` keeps its dates:
+    what has happened stays as it happened. A stage due today or later keeps an opening day already past and moves
+    any day that is no longer a school day to the next one; its reminders follow the corrected calendar, and it
+    still stays open at least `min_school_days_open` school days. On an unchanged calendar nothing moves."""
+    milestones: list[Milestone] = []
+    for milestone in schedule.milestones:
+        if milestone.due < today:
+            milestones.append(milestone)
+            continue
+        opens = milestone.opens if milestone.opens <= today else calendar.next_school_day(milestone.opens)
+        due = max(calendar.next_school_day(milestone.due), calendar.add_school_days(opens, policy.min_school_days_open))
+        milestones.append(milestone_for(milestone.stage, opens, due, policy, calendar))
+    closing = max(
+        calendar.next_school_day(schedule.closing_date),
+        calendar.add_school_days(milestones[-1].due, 1),
+    )
+    return Schedule(
+        start_date=schedule.start_date,
+        milestones=tuple(milestones),
+        closing_date=closing,
+        closes_at=at_london(closing, policy.due_time),
+    )

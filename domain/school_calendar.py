@@ -30,6 +30,8 @@ class SchoolCalendar(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
+    # A correction (a new bank holiday) is a new version of the same calendar: a registered version never changes.
+    version: str = "1"
     name: str
     closures: tuple[Closure, ...] = ()
     bank_holidays: tuple[date, ...] = ()

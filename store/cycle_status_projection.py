@@ -1,13 +1,17 @@
 """The `cycle_status` read model: where each cycle stands, for the status list and the dashboard."""
 
+import json
+
 from domain.events import (
     ActionStalled,
+    CalendarCorrected,
     CheckInRecorded,
     ContactReassigned,
     ContactsChanged,
     CycleCompleted,
     CycleLapsed,
     CycleStarted,
+    CycleStartRefused,
     CycleWithdrawn,
     DeadlineExtended,
     DomainEvent,
@@ -106,6 +110,42 @@ async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None
                 event.stage.value,
                 event.new_due,
                 event.closing_date,
+            )
+        case CalendarCorrected(milestones=milestones):
+            # The due date of the stage the cycle is in, as the corrected calendar has it.
+            dues = {m.stage.value: m.due for m in milestones}
+            await _set(
+                conn,
+                event.cycle_id,
+                "due_date = coalesce(($3::text::jsonb ->> stage)::date, due_date), closing_date = $2",
+                event.closing_date,
+                json.dumps({stage: due.isoformat() for stage, due in dues.items()}),
+            )
+        case CycleStartRefused():
+            # No CycleStarted will come: the row is made here, so the dashboard shows the cycle needing attention.
+            await conn.execute(
+                """
+                INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
+                                          closing_date, model_id, model_version, updated_position, needs_attention,
+                                          attention_reason, attention_since)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, true, $12, $13)
+                ON CONFLICT (cycle_id) DO UPDATE SET needs_attention = true,
+                    attention_reason = excluded.attention_reason,
+                    attention_since = coalesce(cycle_status.attention_since, excluded.attention_since)
+                """,
+                event.cycle_id,
+                event.urn,
+                event.name,
+                event.phase.value,
+                event.review_type.value,
+                event.cohort,
+                CycleStatus.ACTIVE.value,
+                event.start_date,
+                event.model_id,
+                event.model_version,
+                position,
+                event.reason,
+                event.at,
             )
         case OnboardingCompleted() | ContactsChanged():
             await _set(conn, event.cycle_id, "careers_leader_email = $2", str(event.contacts.careers_leader.email))

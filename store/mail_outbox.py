@@ -176,7 +176,7 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
         for r in await pool.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND type = ANY($2::text[]) ORDER BY position",
             cycle_workflow_id(subject_id),
-            ["CycleStarted", "DeadlineExtended", "ReviewDayScheduled", "ReviewMeetingArranged"],
+            ["CycleStarted", "DeadlineExtended", "CalendarCorrected", "ReviewDayScheduled", "ReviewMeetingArranged"],
         )
     ]
     milestones: list[MilestoneRecord] = []
@@ -185,10 +185,10 @@ async def mail_context(pool: asyncpg.Pool, subject_id: str) -> MailContext:
     meeting: Meeting | None = None
     meeting_changes = 0
     for event in events:
-        if event.type in ("CycleStarted", "DeadlineExtended"):
+        if event.type in ("CycleStarted", "DeadlineExtended", "CalendarCorrected"):
             milestones = [MilestoneRecord.model_validate(m) for m in event.data["milestones"]]
             closing = date.fromisoformat(event.data["closing_date"])
-            changes += event.type == "DeadlineExtended"
+            changes += event.type != "CycleStarted"
         elif event.type == "ReviewDayScheduled":
             meeting = Meeting(starts=event.data["starts"], sequence=meeting_changes)
             meeting_changes += 1

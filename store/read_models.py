@@ -156,8 +156,8 @@ class StoredTimeline(BaseModel):
 async def stored_timeline(pool: asyncpg.Pool, cycle_id: str) -> StoredTimeline | None:
     """The timeline from the store, for when the cycle's workflow cannot answer."""
     data = await pool.fetchval(
-        "SELECT data FROM events WHERE stream_id = $1 AND type IN ('CycleStarted', 'DeadlineExtended') "
-        "ORDER BY version DESC LIMIT 1",
+        "SELECT data FROM events WHERE stream_id = $1 "
+        "AND type IN ('CycleStarted', 'DeadlineExtended', 'CalendarCorrected') ORDER BY version DESC LIMIT 1",
         cycle_workflow_id(cycle_id),
     )
     return StoredTimeline.model_validate(data) if data is not None else None

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from domain.cycle_spec import CycleSpec
+from domain.cycle_spec import CycleInput
 from workflows.review_cycle import CycleOutcome, ReviewCycleWorkflow
 
 PATCH_ID = "pause-before-start"
@@ -20,7 +20,7 @@ PAUSE = timedelta(hours=1)
 @workflow.defn(name="ReviewCycleWorkflow")
 class UnguardedChange(ReviewCycleWorkflow):
     @workflow.run
-    async def run(self, spec: CycleSpec) -> CycleOutcome:
+    async def run(self, spec: CycleInput) -> CycleOutcome:
         await workflow.sleep(PAUSE)
         return await super().run(spec)
 
@@ -28,7 +28,7 @@ class UnguardedChange(ReviewCycleWorkflow):
 @workflow.defn(name="ReviewCycleWorkflow")
 class GuardedChange(ReviewCycleWorkflow):
     @workflow.run
-    async def run(self, spec: CycleSpec) -> CycleOutcome:
+    async def run(self, spec: CycleInput) -> CycleOutcome:
         # Cycles started before the deploy have no marker in their history: they go on the old way.
         if workflow.patched(PATCH_ID):
             await workflow.sleep(PAUSE)

@@ -125,6 +125,10 @@ ROUTES: dict[str, Use] = {
         frozenset({"admin"}), ok=ALLOWED_WRITE, body={"stage": "onboarding", "to": "2026-12-01", "reason": "late"}
     ),
     "POST /api/cycles/{cycle_id}/withdraw": Use(frozenset({"admin"}), ok=ALLOWED_WRITE, body={"reason": " "}),
+    # A calendar version the registry does not hold: refused before the cycle hears of it.
+    "POST /api/cycles/{cycle_id}/calendar": Use(
+        frozenset({"admin"}), ok=ALLOWED_WRITE, body={"calendar": "england-2026-2028@99"}
+    ),
     "POST /api/cycles/{cycle_id}/reassign": Use(
         frozenset({"admin"}), ok=ALLOWED_WRITE, body={"role": "facilitator", "email": "not-an-email"}
     ),

@@ -11,16 +11,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 
 from domain.access import Principal, Role, may_submit
 from domain.boundary_types import JsonObject, storable_line
+from domain.content_ref import ContentKind
 from domain.cycle_record import SubmittedWork
 from domain.cycle_rules import same_person
 from domain.cycle_spec import is_cycle_id
 from domain.peer_group_view import PeerGroupView
 from domain.requests import (
+    CalendarCorrectionRequest,
     ExtendRequest,
     GroupFindingsRequest,
     MoveMemberRequest,
@@ -35,6 +37,7 @@ from domain.submissions import SubmissionKind
 from domain.timeline import CycleView
 from domain.timeline_ics import MilestoneDates, timeline_calendar
 from operations import cycles, peer_groups
+from operations.content_registration import UnknownContent, registered_reference
 from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from store.access_tokens import principal_for
 from store.dashboard import cycles_after
@@ -48,6 +51,12 @@ from web.rate_limit import limiter
 from web.scope import visible_cycle, visible_group
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+class CalendarCorrectionBody(BaseModel):
+    calendar: Annotated[str, Field(max_length=120, description="The corrected calendar, id@version")]
+
+
 # Request bodies are the workflows' own request models; their `actor` is always set here, from the token.
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -178,6 +187,23 @@ def api_router() -> APIRouter:
         """CEC withdraws the institution from its cycle."""
         change = body.model_copy(update={"actor": "cec"})
         return await staff_update(request, caller, cycle_id, lambda c: cycles.withdraw(c, cycle_id, change), Role.ADMIN)
+
+    @router.post("/cycles/{cycle_id}/calendar", response_model=Receipt)
+    async def correct_calendar(
+        request: Request, caller: Caller, cycle_id: str, body: CalendarCorrectionBody
+    ) -> Receipt:
+        """CEC moves a running cycle onto a corrected version of its school calendar (`id@version`, registered
+        first with `cis calendar register`): its dates still to come follow it, what is past stays."""
+
+        async def send(client: Client) -> Receipt:
+            try:
+                ref = await registered_reference(request.app.state.pool, ContentKind.CALENDAR, body.calendar)
+            except (ValueError, UnknownContent) as problem:
+                raise HTTPException(status_code=422, detail=f"calendar: {problem}") from None
+            change = CalendarCorrectionRequest(calendar=ref, actor="cec")
+            return await cycles.correct_calendar(client, cycle_id, change)
+
+        return await staff_update(request, caller, cycle_id, send, Role.ADMIN)
 
     @router.post("/cycles/{cycle_id}/reassign", response_model=Receipt)
     async def reassign(request: Request, caller: Caller, cycle_id: str, body: ReassignRequest) -> Receipt:

@@ -35,6 +35,10 @@ class MailPoster:
         self._directory = directory
         self._enabled = enabled
 
+    def recalendar(self, calendar: SchoolCalendar) -> None:
+        """A mailbox started from now on follows the corrected calendar (one already running keeps its own)."""
+        self._calendar = calendar
+
     def _mailbox_input(self, outgoing: list[Outgoing]) -> MailboxInput:
         directory = self._directory()
         return MailboxInput(
