@@ -34,6 +34,7 @@ SCENARIOS = [
     "tests/test_peer_groups.py",
     "tests/test_roster_launch.py",
     "tests/test_follow_up_meeting.py",
+    "tests/test_content_by_reference.py",
 ]
 # Enough cycles for every persona's path (prompt, late, stops, never, withdrawn) and one peer trio; at 8 s a cycle
 # week the follow-ups get through a few rounds (each a continue-as-new) before the run ends.

@@ -16,6 +16,7 @@ from domain.content_ref import ContentKind, content_checksum, reference_to
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
 from domain.london_time import at_london
 from domain.requests import CalendarCorrectionRequest
+from domain.schedule import build_schedule, recalendar_schedule
 from domain.school_calendar import SchoolCalendar
 from domain.stages import Stage
 from operations import cycles
@@ -26,7 +27,7 @@ from store.access_tokens import issue_token
 from store.content_registry import ContentConflict, find_content, list_content, register_content
 from store.read_models import get_cycle_status, list_events
 from tests import factories
-from tests.engine import Engine, running_worker
+from tests.engine import Engine, running_worker, save_history
 from web.app import create_app
 from workflows.review_cycle import ReviewCycleWorkflow
 
@@ -38,8 +39,9 @@ B_START = date(2027, 1, 25)
 
 
 def corrected(calendar: SchoolCalendar, version: str, *holidays: date) -> SchoolCalendar:
-    days = tuple(sorted({*calendar.bank_holidays, *holidays}))
-    return calendar.model_copy(update={"version": version, "bank_holidays": days})
+    days = sorted({*calendar.bank_holidays, *holidays})
+    # Validated afresh, not model_copy: a copy would keep the closed days the original cached.
+    return SchoolCalendar.model_validate(calendar.model_dump() | {"version": version, "bank_holidays": days})
 
 
 def input_size(value: object) -> int:
@@ -93,6 +95,7 @@ async def test_a_checksum_that_does_not_match_stops_the_cycle_and_shows_on_the_d
         )
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
+        await save_history(handle, "content_checksum_refused")
     assert "checksum" in str(failed.value.cause)
     [refused] = [e for e in await list_events(pool, spec.cycle_id)]
     assert refused.type == "CycleStartRefused" and refused.data["reference"] == tampered.calendar_ref.name
@@ -142,6 +145,7 @@ async def test_a_bank_holiday_added_to_the_calendar_moves_a_due_date_still_to_co
         assert on_holiday.stage is Stage.SELF_EVALUATION and not on_holiday.overdue
         after = await engine.advance_to(a.cycle_id, at_london(NEW_HOLIDAY + timedelta(days=1), time(18)))
         assert after.overdue
+        await save_history(engine.client.get_workflow_handle(cycle_workflow_id(a.cycle_id)), "calendar_corrected")
     overdue = [e for e in await list_events(pool, a.cycle_id) if e.type == "StageOverdue"]
     assert [(e.data["stage"], e.data["due"]) for e in overdue] == [("self_evaluation", "2027-02-02")]
     corrections = [e for e in await list_events(pool, a.cycle_id) if e.type == "CalendarCorrected"]
@@ -180,3 +184,18 @@ async def test_an_administrator_corrects_a_cycles_calendar_through_the_api(
             assert "Onboarding is now due on 2027-01-12" in done.json()["message"]
     row = await get_cycle_status(pool, spec.cycle_id)
     assert row is not None and row.due_date == date(2027, 1, 12)
+
+
+def test_a_correction_that_changes_nothing_moves_nothing_and_the_past_stays() -> None:
+    spec = factories.cycle_spec(start=A_START)
+    schedule = build_schedule(spec.start_date, spec.policy, spec.calendar)
+    for today in (A_START, date(2027, 2, 1), date(2027, 4, 1), schedule.closing_date):
+        assert recalendar_schedule(schedule, spec.policy, spec.calendar, today) == schedule
+    # The review's due date becomes a bank holiday: it moves while it is still to come, not once it has passed.
+    holiday = schedule.milestone(Stage.REVIEW).due
+    fixed = corrected(spec.calendar, "2", holiday)
+    moved = recalendar_schedule(schedule, spec.policy, fixed, date(2027, 2, 1))
+    assert moved.milestone(Stage.SELF_EVALUATION) == schedule.milestone(Stage.SELF_EVALUATION)
+    assert moved.milestone(Stage.REVIEW).due == fixed.next_school_day(holiday) != holiday
+    past = recalendar_schedule(schedule, spec.policy, fixed, holiday + timedelta(days=1))
+    assert past.milestone(Stage.REVIEW) == schedule.milestone(Stage.REVIEW)
