@@ -203,6 +203,12 @@ class ReviewCycleWorkflow:
         self._require_started()
         return decide(self._state, command, self._now())
 
+    async def _started(self) -> None:
+        """A signal that comes while the cycle resolves its content waits for it (a cycle with its state already
+        awaits nothing here, so histories from before replay as they ran)."""
+        if not self._ready:
+            await workflow.wait_condition(lambda: self._ready)
+
     def _require_started(self) -> None:
         if not self._ready:
             raise Refusal.one("cycle", "is starting (its model and calendar are being resolved); try again shortly")
@@ -264,17 +270,17 @@ class ReviewCycleWorkflow:
 
     @workflow.signal
     async def meeting_arranged(self, slot: MemberSlot) -> None:
-        await workflow.wait_condition(lambda: self._ready)
+        await self._started()
         await self.carry_out(self._decide(slot))
 
     @workflow.signal
     async def peer_findings(self, findings: PeerFindings) -> None:
-        await workflow.wait_condition(lambda: self._ready)
+        await self._started()
         await self.carry_out(self._decide(findings))
 
     @workflow.signal
     async def left_group(self, exit_: GroupExit) -> None:
-        await workflow.wait_condition(lambda: self._ready)
+        await self._started()
         await self.carry_out(self._decide(exit_))
 
     # ----- queries -------------------------------------------------------------------------------------
