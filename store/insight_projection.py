@@ -5,6 +5,7 @@ recreates them exactly."""
 
 from domain.events import (
     ActionStalled,
+    CalendarCorrected,
     CheckInMissed,
     CycleStarted,
     DeadlineExtended,
@@ -83,6 +84,17 @@ async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
                 event.stage.value,
                 event.new_due,
             )
+        case CalendarCorrected(moved=moved, milestones=milestones):
+            # The open stage whose due date the corrected calendar moved (a stage not open yet opens with it).
+            for milestone in milestones:
+                if milestone.stage in moved:
+                    await conn.execute(
+                        "UPDATE stage_timeliness SET due = $3, overdue = false WHERE cycle_id = $1 AND stage = $2 "
+                        "AND closed_on IS NULL",
+                        event.cycle_id,
+                        milestone.stage.value,
+                        milestone.due,
+                    )
         case StageOverdue():
             await conn.execute(
                 "UPDATE stage_timeliness SET overdue = true WHERE cycle_id = $1 AND stage = $2 AND closed_on IS NULL",
