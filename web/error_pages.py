@@ -1,7 +1,8 @@
 """Errors people can read: HTML routes answer an HTML page, the API answers JSON problem details.
 
-Every refusal at the edge (401, 403, 404, 413, 422, 429) and every failure (500) goes through here, so each
-has the same shape on its side of the split and the security headers on both.
+Every refusal at the edge (401, 403, 404, 413, 422, 429) and every failure (500; 503 with Retry-After while
+PostgreSQL or a workflow cannot answer) goes through here, so each has the same shape on its side of the split
+and the security headers on both.
 """
 
 import logging
@@ -13,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from domain.refusals import refusal_from_errors
 from operations.cycles import CycleUnavailable
+from store.database import UNAVAILABLE as DATABASE_UNAVAILABLE
 from web.security_headers import secured
 from web.templating import TEMPLATES
 
@@ -37,7 +39,10 @@ NEXT_STEP = {
     413: "Send less: a form or file of at most 256 KB.",
     429: "Wait a little and try again.",
     500: "Try again later. Nothing you sent was lost: if it was accepted, it is on record.",
+    503: "Wait a minute and try again. Anything accepted before is on record.",
 }
+# How long a person (or a client honouring Retry-After) should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 30
 
 
 class SignInRequired(Exception):
@@ -80,6 +85,17 @@ def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(CycleUnavailable)
     async def unavailable(request: Request, error: CycleUnavailable) -> Response:
         return error_response(request.url.path, 503, f"{error}; try again in a minute", {"Retry-After": "60"})
+
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        # PostgreSQL stopped or restarting is an outage, not a bug: the person is told to try again shortly.
+        logging.getLogger("cis.web").warning(
+            "database unavailable on %s: %s: %s", request.url.path, type(error).__name__, error
+        )
+        detail = "the database cannot be reached just now; try again shortly"
+        return error_response(request.url.path, 503, detail, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, database_unavailable)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:
