@@ -9,6 +9,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.daily_spread import DEFAULT_SPREAD_MINUTES
 
 _EMAIL: TypeAdapter[EmailStr] = TypeAdapter(EmailStr)
+# Workflow code is Python on one core (the GIL): a worker that takes a hundred workflow tasks at once (the SDK's
+# default) works on all of them together, and on a busy machine each then outlasts its 10 s task timeout, is
+# taken away and done again, so the worker falls further behind the more work there is (seen in the chaos run:
+# "Workflow task not found" after restarts and launches). A few at a time finish quickly; the rest wait in the
+# task queue, where another worker can take them.
+WORKFLOW_TASKS_AT_ONCE = 5
 
 
 class SecretRequired(ValueError):
@@ -36,6 +42,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_sends_per_second: float | None = Field(
         default=None, gt=0, description="Most emails a second over every worker (the SMTP provider's limit)"
+    )
+    worker_workflow_tasks: int = Field(
+        default=WORKFLOW_TASKS_AT_ONCE,
+        ge=2,
+        le=500,
+        description="Workflow tasks one worker process takes at once (workflow code runs on one core, the GIL's)",
     )
     daily_spread_minutes: int = Field(
         default=DEFAULT_SPREAD_MINUTES,

@@ -28,7 +28,7 @@ from activities.roster_launching import RosterLauncher
 from domain.mail import mail_task_queue
 from operations.content_registration import register_known_content
 from operations.spec_builder import SpecContext
-from settings import SecretRequired, Settings
+from settings import WORKFLOW_TASKS_AT_ONCE, SecretRequired, Settings
 from stack.addresses import StackAddresses
 from stack.stop_signal import wait_for_stop
 from stack.temporal_connection import connect_temporal
@@ -139,8 +139,10 @@ def build_worker(
     mail_sends_per_second: float | None = None,
     specs: SpecContext | None = None,
     workflows: Sequence[type] = WORKFLOWS,
+    workflow_tasks: int = WORKFLOW_TASKS_AT_ONCE,
 ) -> EngineWorkers:
     """`workflows`: the workflow classes to run (a test swaps one for a changed version of it).
+    `workflow_tasks`: how many workflow tasks this process takes at once (settings.WORKFLOW_TASKS_AT_ONCE).
     `sticky_timeout`: how long a cached workflow's task waits for this worker before any worker may take it.
     Without `smtp` and `mail`, mail deliveries wait in their retries until a worker that has them takes them.
     `specs`: the models, calendar and settings rosters launched from the web are built with (the environment's)."""
@@ -168,6 +170,7 @@ def build_worker(
             task_queue=task_queue,
             sticky_queue_schedule_to_start_timeout=sticky_timeout,
             max_cached_workflows=max_cached_workflows,
+            max_concurrent_workflow_tasks=workflow_tasks,
             workflows=list(workflows),
             # The senders stay here too for deliveries scheduled on this queue before mail had its own.
             activities=activities + mail_activities,
@@ -231,6 +234,7 @@ async def run_worker(settings: Settings, stack: StackAddresses) -> None:
             mail=mail,
             mail_sends_per_second=settings.mail_sends_per_second,
             specs=SpecContext(settings),
+            workflow_tasks=settings.worker_workflow_tasks,
         ):
             await wait_for_stop()
         structlog.get_logger("cis.worker").info("worker stopped")

@@ -120,6 +120,7 @@ async def running_stack(
                 mail=mail,
                 mail_sends_per_second=settings.mail_sends_per_second,
                 specs=SpecContext(settings),
+                workflow_tasks=settings.worker_workflow_tasks,
             )
             await stack.enter_async_context(worker)
         # Without a worker of its own (`cis dev --no-worker`), the digest waits for a `cis worker` to join.

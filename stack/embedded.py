@@ -19,7 +19,7 @@ import asyncpg
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
-from stack.owned_processes import servers_on, spawn_owned, stop_child, stop_processes
+from stack.owned_processes import listens_on, servers_on, spawn_owned, stop_child, stop_processes
 from workflows.search_attributes import ALL_KEYS
 
 # Temporal's names for the value types of our search attributes.
@@ -56,6 +56,10 @@ def search_attribute_flags() -> list[str]:
     return flags
 
 
+# Starts of the Temporal dev server tried before giving up (each on ports found free just before).
+START_ATTEMPTS = 3
+
+
 class TemporalDevServer:
     def __init__(self, data_dir: Path, port: int | None = None, ui_port: int | None = None) -> None:
         self.data_dir = data_dir
@@ -78,8 +82,18 @@ class TemporalDevServer:
     async def start(self) -> None:
         # A server left on this SQLite file by an earlier stack must be gone before another opens it.
         await asyncio.to_thread(stop_processes, servers_on("--db-filename", self.db_file), signal.SIGTERM)
+        for _ in range(START_ATTEMPTS):
+            self._spawn()
+            if await self._wait_ready():
+                return
+            # Another server took a port between free_port() and this one's bind (other stacks start on the same
+            # machine): try again on ports free now.
+            self.port, self.ui_port = free_port(), free_port()
+        raise RuntimeError(f"Temporal dev server exited; see {self.data_dir / 'temporal.log'}")
+
+    def _spawn(self) -> None:
         log = (self.data_dir / "temporal.log").open("ab")
-        # Popen returns at once (the server runs on its own); readiness is awaited below.
+        # Popen returns at once (the server runs on its own); readiness is awaited after.
         self.process = spawn_owned(
             [
                 temporal_binary(),
@@ -113,23 +127,22 @@ class TemporalDevServer:
             start_new_session=True,
         )
         log.close()
-        await self._wait_ready()
 
-    async def _wait_ready(self) -> None:
+    async def _wait_ready(self) -> bool:
+        """True once this server answers on its port; False if it exited (a port taken, say)."""
         timeout = 60.0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise RuntimeError(f"Temporal dev server exited; see {self.data_dir / 'temporal.log'}")
-            with contextlib.suppress(OSError):
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
+                return False
+            # Only this server's answer counts: another stack's may be listening on a port this one failed to bind.
+            if await asyncio.to_thread(listens_on, self.process, self.port):
                 with contextlib.suppress(Exception):
                     client = await Client.connect(self.address)
                     await client.workflow_service.get_system_info(GetSystemInfoRequest())
-                    return
+                    return True
             await asyncio.sleep(0.3)
         raise RuntimeError(f"Temporal dev server not ready after {timeout:.0f}s; see {self.data_dir / 'temporal.log'}")
 

@@ -90,3 +90,20 @@ def stop_child(process: subprocess.Popen[bytes] | None, first_signal: signal.Sig
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def listens_on(process: subprocess.Popen[bytes] | None, port: int) -> bool:
+    """Whether this child (or a process it started) is the one listening on the TCP port: a server that could
+    not bind a port picked free a moment before leaves someone else's server answering there."""
+    if process is None or process.poll() is not None:
+        return False
+    try:
+        owner = psutil.Process(process.pid)
+        family = [owner, *owner.children(recursive=True)]
+        return any(
+            connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+            for member in family
+            for connection in member.net_connections(kind="tcp")
+        )
+    except psutil.Error:
+        return False

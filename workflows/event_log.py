@@ -29,6 +29,10 @@ RECORD_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=[*STORE_ANOMALIES, PERMANENT_RECORDING_FAILURE],
 )
+# An append is one short transaction. When the worker running it dies (a deploy, the OOM killer), Temporal only
+# retries it once this has passed, and the cycle (and any person whose Update waits on it) waits that long: 10 s,
+# not 30. An attempt that outlasts it is harmless: the retry appends the same event ids, stored once.
+RECORD_TIMEOUT = timedelta(seconds=10)
 
 
 class StoreAnomaly(RuntimeError):
@@ -102,7 +106,7 @@ class EventLog:
             RECORD_EVENTS,
             request,
             result_type=int,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=RECORD_RETRY,
         )
         self.version += len(batch)

@@ -42,18 +42,23 @@ class FaultPlan(BaseModel, frozen=True):
 def plan_faults(
     active_seconds: float,
     kills: int,
+    faults_from: float,
     kills_until: float,
     postgres_restarts: int,
     postgres_down: float,
     smtp_down: float,
     seed: int,
 ) -> FaultPlan:
-    """Kills at random moments from 5% of the run to `kills_until` (a fraction of it); the outages spread out
-    between them, so the run also sees each fault on its own."""
+    """Kills at random moments between `faults_from` and `kills_until` (fractions of the run); the outages
+    spread out between them, so the run also sees each fault on its own."""
     rng = random.Random(seed)
-    kill_times = sorted(rng.uniform(0.05, kills_until) * active_seconds for _ in range(kills))
-    outages = [((n + 1) / (postgres_restarts + 2) * active_seconds, postgres_down) for n in range(postgres_restarts)]
-    smtp = (0.45 * active_seconds, smtp_down) if smtp_down > 0 else None
+    span = kills_until - faults_from
+    kill_times = sorted(rng.uniform(faults_from, kills_until) * active_seconds for _ in range(kills))
+    outages = [
+        ((faults_from + span * (n + 1) / (postgres_restarts + 2)) * active_seconds, postgres_down)
+        for n in range(postgres_restarts)
+    ]
+    smtp = ((faults_from + span * 0.45) * active_seconds, smtp_down) if smtp_down > 0 else None
     return FaultPlan(kills=kill_times, postgres_outages=outages, smtp_outage=smtp)
 
 

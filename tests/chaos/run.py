@@ -12,13 +12,13 @@ verdict is read from the event store, the mail the SMTP server received and Temp
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from content.calendar_catalog import default_calendar
-from domain.london_time import at_london, london_date
 from domain.schedule import SchedulePolicy, build_schedule
 from domain.school_calendar import SchoolCalendar
+from domain.stages import Stage
 from stack.embedded import EmbeddedPostgres
 from store.database import create_pool
-from tests.chaos.cohort import COHORT, REVIEW_LEAD, chaos_cohort, roster_csv
+from tests.chaos.cohort import COHORT, REVIEW_LEAD, Persona, chaos_cohort, roster_csv
 from tests.chaos.faults import FaultKind, Faults, Worker, plan_faults, worker_env
 from tests.chaos.people import People
 from tests.chaos.verdict import Verdict, all_events, judge, lost_prompts
@@ -46,14 +46,20 @@ class ChaosConfig(BaseModel):
     cycles: int = 200
     seconds_per_week: float = 20.0
     kills: int = 12
-    # A killed worker's activities are retried only when their timeout (30 s for an append) has passed: at a
-    # fast time scale that is weeks of cycle time, so a short run kills only while the cycles can catch up.
+    # Every fault falls between these fractions of the cycles' 18 weeks (the kills at random moments in it, the
+    # outages spread over it): the first week is the launch, the last weeks the re-evaluations.
+    faults_from: float = 0.05
     kills_until: float = 0.85
     postgres_restarts: int = 2
     postgres_down: float = 20.0
     smtp_down: float = 45.0
     seed: int = 15
-    round_seconds: float = 2.0
+    round_seconds: float = 1.0  # between two looks at the cycle list
+    # How much later CEC makes the re-evaluation due (see People._extend): for the cycles whose people finish
+    # them (they end when they complete, so this costs no run time), and for those that stop at the action plan
+    # (they lapse at the later closing date, so the run lasts this much longer).
+    extension_weeks: int = 26
+    stopping_extension_weeks: int = 10
     drain_seconds: float = 240.0
 
 
@@ -73,6 +79,8 @@ class ArrivalsInbox(Inbox):
 class ChaosReport(BaseModel):
     config: ChaosConfig
     seconds: float
+    phases: dict[str, float]  # seconds from the start at which each phase ended
+    load: tuple[float, float, float]  # the machine's load average at the end (1, 5, 15 minutes)
     kills: int
     worker_starts: int
     worker_exits: dict[int, int]
@@ -93,7 +101,8 @@ class ChaosReport(BaseModel):
         v, c = self.verdict, self.config
         lines = [
             f"chaos run: {c.cycles} cycles at {c.seconds_per_week:g} s per cycle week (seed {c.seed}), "
-            f"{self.seconds:.0f} s",
+            f"wall time {self.seconds:.0f} s; load average {' '.join(f'{n:.1f}' for n in self.load)}",
+            "  phases ended at: " + ", ".join(f"{name} {at:.0f} s" for name, at in self.phases.items()),
             f"kills: worker killed with SIGKILL {self.kills} times",
             f"restarts: worker started {self.worker_starts} times "
             f"(exits by code: {', '.join(f'{k}: {n}' for k, n in sorted(self.worker_exits.items())) or 'none'}); "
@@ -153,28 +162,16 @@ def lead_tokens(stack: Stack) -> Callable[[str], Awaitable[str]]:
     return issue
 
 
-def cycle_today(anchor: float, seconds_per_week: float) -> Callable[[], date]:
-    """Today in cycle time, as the people read it: the cycles' first morning at `anchor`, then scaled."""
-    origin = at_london(START, time_of_day(8))
-
-    def today() -> date:
-        return london_date(origin + timedelta(weeks=(time.time() - anchor) / seconds_per_week))
-
-    return today
-
-
-async def _people_loop(people: People, every: float, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        await people.round()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
-
-
 async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Path | None = None) -> ChaosReport:
     """Run the whole scenario; the work folder is removed afterwards unless `keep` names one to use. The cohort's
     live histories are exported into `histories` (`make histories`), by default a folder inside the work folder."""
     began = time.monotonic()
     began_wall = time.time()
+    phases: dict[str, float] = {}
+
+    def reached(phase: str) -> None:
+        phases[phase] = time.monotonic() - began
+
     root = keep or Path(tempfile.mkdtemp(prefix="cis-chaos-"))
     root.mkdir(parents=True, exist_ok=True)
     calendar = default_calendar()
@@ -203,16 +200,19 @@ async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Pa
             "cohort", "launch", str(roster), "--cohort", COHORT, "--start", START.isoformat(),
             "--time-scale", f"{config.seconds_per_week:g}",
         ]  # fmt: skip
-        anchor = time.time()  # each cycle's clock starts with its workflow, a moment after this
+        reached("stack up")
         await asyncio.to_thread(stack.cis, *launch)
+        reached("cohort launched")
 
         loop = asyncio.get_running_loop()
         started = loop.time()
         schedule = build_schedule(START, SchedulePolicy(), calendar)
         active = (schedule.closing_date - START).days / 7 * config.seconds_per_week
+        re_evaluation_due = schedule.milestone(Stage.RE_EVALUATION).due
         plan = plan_faults(
             active,
             config.kills,
+            config.faults_from,
             config.kills_until,
             config.postgres_restarts,
             config.postgres_down,
@@ -227,18 +227,29 @@ async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Pa
             institutions,
             calendar,
             config.seconds_per_week,
-            cycle_today(anchor, config.seconds_per_week),
             lead_tokens(stack),
             root / "people.log",
+            look_every=config.round_seconds,
+            extensions={
+                persona: re_evaluation_due + timedelta(weeks=weeks)
+                for persona, weeks in (
+                    (Persona.PROMPT, config.extension_weeks),
+                    (Persona.LATE, config.extension_weeks),
+                    (Persona.STOPS, config.stopping_extension_weeks),
+                )
+                if weeks > 0
+            },
         )
         stop_people = asyncio.Event()
-        acting = asyncio.create_task(_people_loop(people, config.round_seconds, stop_people))
+        acting = asyncio.create_task(people.run(stop_people))
         await faults.run(started)
         # Every cycle closes by its closing date; allow for the stalls the faults caused.
-        deadline = started + active + 6 * config.seconds_per_week + 120
+        deadline = started + active + (config.stopping_extension_weeks + 6) * config.seconds_per_week + 120
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(people.closed.wait(), timeout=max(0.0, deadline - loop.time()))
+        reached("cycles ended" if people.closed.is_set() else "cycles NOT all ended")
         await _drain(database_url, inbox, config, calendar, loop.time() + config.drain_seconds)
+        reached("mail drained")
         stop_people.set()
         await acting
         await people.close()
@@ -264,10 +275,14 @@ async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Pa
         exported = await asyncio.to_thread(
             stack.cis, "histories", "export", "--cohort", COHORT, "--out", str(histories)
         )
+        reached("verdict read")
         replayed = await asyncio.to_thread(stack.cis, "histories", "replay", str(histories), check=False)
+        reached("histories replayed")
         return ChaosReport(
             config=config,
             seconds=time.monotonic() - began,
+            phases=phases,
+            load=os.getloadavg(),
             kills=faults.count(FaultKind.WORKER_KILLED),
             worker_starts=worker.starts,
             worker_exits=dict(worker.exits),
