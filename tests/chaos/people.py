@@ -11,6 +11,7 @@ A refusal (422) means the state moved on; they look again rather than send the s
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -37,9 +38,10 @@ FIRST_RETRY = 0.5
 LAST_RETRY = 8.0
 # A refusal in these words means what was sent is on record already (sent again after a timeout, say).
 ON_RECORD = ("was already accepted", "already recorded", "had already scheduled", "a group meets once")
-# How far ahead a review day or group meeting is set: at a fast time scale a school day passes in a second or
-# two, and a day picked for the day after tomorrow can be in the past by the time the request arrives.
-DAYS_AHEAD = 5
+# How far ahead a review day or group meeting is set, in school days, besides the time a change takes to go
+# through (People._days_ahead): at a fast time scale a school day passes in a second or less, and a day picked
+# for the day after tomorrow is in the past by the time a request that waited for a busy worker arrives.
+DAYS_AHEAD = 2
 KINDS = {
     "onboarding": SubmissionKind.ONBOARDING,
     "self_evaluation": SubmissionKind.SELF_EVALUATION,
@@ -87,7 +89,11 @@ class People:
         self._look_every = look_every
         self._extensions = extensions or {}
         self._check_in_every = seconds_per_week
-        self._group_look_every = seconds_per_week / 7  # a facilitator opens a group's page once a cycle day
+        self._school_day_seconds = seconds_per_week / 5
+        self._answer_times: list[float] = []  # seconds the latest changes took to be answered
+        # A facilitator opens a group's page every other cycle day (a page a query the worker answers: thirty
+        # groups looked at more often keep a busy worker from its cycles).
+        self._group_look_every = 2 * seconds_per_week / 7
         self._done: set[tuple[str, str]] = set()  # (cycle, act) accepted, or refused as done already
         self._limit = asyncio.Semaphore(concurrency)
         self._models = {variant: default_model(variant) for variant in ModelVariant}
@@ -125,7 +131,10 @@ class People:
         """The answer (2xx or 4xx); Unanswered when the service could not answer it."""
         async with self._limit:
             try:
+                sent = time.monotonic()
                 response = await self._web.request(method, path, headers=headers, json=body)
+                if method == "POST" and response.status_code < 500:
+                    self._answer_times = [*self._answer_times[-19:], time.monotonic() - sent]
             except httpx.HTTPError as error:
                 self.outcomes[f"{method} failed ({type(error).__name__})"] += 1
                 self._note(f"{method} {path}: {type(error).__name__}")
@@ -138,6 +147,12 @@ class People:
             after = response.headers.get("Retry-After", "")
             raise Unanswered(f"{response.status_code}", float(after) if after.isdigit() else None)
         return response
+
+    def _days_ahead(self) -> int:
+        """School days ahead for a date to be still ahead when the change arrives: what a person learns from how
+        long their last changes took (the slowest of the last twenty), and two days' notice."""
+        slowest = max(self._answer_times, default=0.0)
+        return DAYS_AHEAD + math.ceil(2 * slowest / self._school_day_seconds)
 
     def _note(self, line: str) -> None:
         self._trail.write(f"{time.time():.1f} {line}\n")
@@ -291,7 +306,7 @@ class People:
         lead = await self._lead(cycle_id)
         today = row.cycle_today(datetime.now(UTC))
         if row.review_starts is None:
-            on = {"on": self._calendar.add_school_days(today, DAYS_AHEAD).isoformat()}
+            on = {"on": self._calendar.add_school_days(today, self._days_ahead()).isoformat()}
             await self._post(f"/api/cycles/{cycle_id}/review-day", lead, on, done=(cycle_id, "review-day"))
             return
         if today >= row.review_starts.date():
@@ -359,7 +374,7 @@ class People:
         if view["phase"] == "forming" and members:
             not_ready = [m["cycle_id"] for m in members if not m["ready_on"]]
             if not not_ready:
-                on = self._calendar.add_school_days(today, DAYS_AHEAD)
+                on = self._calendar.add_school_days(today, self._days_ahead())
                 plan = {"on": on.isoformat(), "start": "09:00", "slot_minutes": 60}
                 await self._post(f"{path}/meeting", self._facilitator, plan, done=(group, "meeting"))
             elif today > date.fromisoformat(view["cut_off"]):

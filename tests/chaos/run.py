@@ -61,6 +61,8 @@ class ChaosConfig(BaseModel):
     extension_weeks: int = 26
     stopping_extension_weeks: int = 10
     drain_seconds: float = 240.0
+    # Export the cohort's live histories (`cis histories export`) and replay them on this code at the end.
+    replay_histories: bool = True
 
 
 class ArrivalsInbox(Inbox):
@@ -270,14 +272,16 @@ async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Pa
             )
         finally:
             await pool.close()
-        # What an operator does before a deploy: pull the cohort's live histories and replay them on this code.
-        histories = histories or root / "histories"
-        exported = await asyncio.to_thread(
-            stack.cis, "histories", "export", "--cohort", COHORT, "--out", str(histories)
-        )
         reached("verdict read")
-        replayed = await asyncio.to_thread(stack.cis, "histories", "replay", str(histories), check=False)
-        reached("histories replayed")
+        exported, replayed, replay_ok = "not exported (--replay-histories false)", "not replayed", True
+        if config.replay_histories:
+            # What an operator does before a deploy: pull the cohort's live histories and replay them on this code.
+            histories = histories or root / "histories"
+            export = ["histories", "export", "--cohort", COHORT, "--out", str(histories)]
+            exported = (await asyncio.to_thread(stack.cis, *export)).stdout.strip()
+            replay = await asyncio.to_thread(stack.cis, "histories", "replay", str(histories), check=False)
+            replayed, replay_ok = (replay.stdout + replay.stderr).strip(), replay.returncode == 0
+            reached("histories replayed")
         return ChaosReport(
             config=config,
             seconds=time.monotonic() - began,
@@ -290,9 +294,9 @@ async def chaos_run(config: ChaosConfig, keep: Path | None = None, histories: Pa
             smtp_outages=faults.count(FaultKind.SMTP_UP),
             people=dict(people.outcomes),
             faults=[f"{fault.at - began_wall:6.1f} s  {fault.kind.value}" for fault in faults.log],
-            histories_exported=exported.stdout.strip(),
-            histories_replayed=(replayed.stdout + replayed.stderr).strip(),
-            histories_replay_ok=replayed.returncode == 0,
+            histories_exported=exported,
+            histories_replayed=replayed,
+            histories_replay_ok=replay_ok,
             verdict=verdict,
         )
     finally:
@@ -330,7 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     defaults = ChaosConfig()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, value in defaults.model_dump().items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        kind = (lambda text: text.lower() in ("1", "true", "yes")) if isinstance(value, bool) else type(value)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value)
     parser.add_argument("--keep", type=Path, help="Work in this folder and keep it (logs, data) afterwards")
     args = vars(parser.parse_args(argv))
     keep = args.pop("keep")
