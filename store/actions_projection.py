@@ -8,62 +8,55 @@ from domain.events import (
     DomainEvent,
     FollowUpStarted,
 )
-from store.database import PgConnection
+from store.read_model_rows import ACTIONS, CycleRows
 
 TABLES = ("actions",)
-
-_INSERT = """
-    INSERT INTO actions (cycle_id, action_id, title, indicator_ids, owner_role, due, success_measure, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-"""
+# A re-agreed plan changes an action's terms but not the progress already reported on it.
+_TERMS = ("title", "indicator_ids", "owner_role", "due", "success_measure")
 
 
-async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
+def fold(rows: CycleRows, event: DomainEvent, position: int) -> None:
     match event:
         case ActionPlanAgreed():
-            # A re-agreed plan changes an action's terms but not the progress already reported on it.
-            await conn.executemany(
-                _INSERT
-                + """
-                ON CONFLICT (cycle_id, action_id) DO UPDATE SET
-                    title = excluded.title, indicator_ids = excluded.indicator_ids,
-                    owner_role = excluded.owner_role, due = excluded.due,
-                    success_measure = excluded.success_measure
-                """,
-                _rows(event.cycle_id, event.actions, event),
-            )
+            for values in _rows(event.cycle_id, event.actions, event):
+                rows.upsert(ACTIONS, values, _TERMS)
         case FollowUpStarted():
             # The follow-up carries the plan it tracks; the plan's own event has normally inserted it already.
-            await conn.executemany(
-                _INSERT + " ON CONFLICT (cycle_id, action_id) DO NOTHING", _rows(event.cycle_id, event.actions, event)
-            )
+            for values in _rows(event.cycle_id, event.actions, event):
+                rows.insert_missing(ACTIONS, **values)
         case CheckInRecorded():
-            # SET sees the row's old values, so `status` below is the previous status: a change of status
-            # (or done) is progress, and progress ends a stall.
-            await conn.executemany(
-                """
-                UPDATE actions SET
-                    stalled = CASE WHEN $3 <> status OR $3 = 'done' THEN false ELSE stalled END,
-                    status = $3, last_note = $4, last_round = $5, updated_at = $6
-                WHERE cycle_id = $1 AND action_id = $2
-                """,
-                [
-                    (event.cycle_id, item.action_id, item.status.value, item.note, event.round, event.at)
-                    for item in event.progress
-                ],
-            )
+            for item in event.progress:
+                action = rows.get(ACTIONS, event.cycle_id, item.action_id)
+                if action is None:
+                    continue
+                status = item.status.value
+                # A change of status (or done) is progress, and progress ends a stall.
+                if status != action["status"] or status == "done":
+                    action["stalled"] = False
+                action.update(status=status, last_note=item.note, last_round=event.round, updated_at=event.at)
         case ActionStalled():
-            await conn.execute(
-                "UPDATE actions SET stalled = true WHERE cycle_id = $1 AND action_id = $2",
-                event.cycle_id,
-                event.action_id,
-            )
+            action = rows.get(ACTIONS, event.cycle_id, event.action_id)
+            if action is not None:
+                action["stalled"] = True
+
+
+def stalled_count(rows: CycleRows, cycle_id: str) -> int:
+    return sum(1 for action in rows.of_cycle(ACTIONS, cycle_id) if action["stalled"])
 
 
 def _rows(
     cycle_id: str, actions: list[AgreedAction], event: ActionPlanAgreed | FollowUpStarted
-) -> list[tuple[object, ...]]:
+) -> list[dict[str, object]]:
     return [
-        (cycle_id, a.action_id, a.title, a.indicator_ids, a.owner_role, a.due, a.success_measure, event.at)
+        {
+            "cycle_id": cycle_id,
+            "action_id": a.action_id,
+            "title": a.title,
+            "indicator_ids": list(a.indicator_ids),
+            "owner_role": a.owner_role,
+            "due": a.due,
+            "success_measure": a.success_measure,
+            "updated_at": event.at,
+        }
         for a in actions
     ]

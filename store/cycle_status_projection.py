@@ -1,7 +1,5 @@
 """The `cycle_status` read model: where each cycle stands, for the status list and the dashboard."""
 
-import json
-
 from domain.events import (
     ActionStalled,
     CalendarCorrected,
@@ -27,183 +25,128 @@ from domain.events import (
     StageOverdue,
 )
 from domain.stages import ContactRole, CycleStatus
-from store.database import PgConnection
+from store.actions_projection import stalled_count
+from store.read_model_rows import CYCLE_STATUS, CycleRows
 
 TABLES = ("cycle_status",)
 
 
-async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
-    await _change(conn, event, position)
-    # Any fact about the cycle is activity; events can arrive out of cycle-time order across its two streams.
-    await conn.execute(
-        "UPDATE cycle_status SET last_activity = greatest(last_activity, $2), updated_position = $3 "
-        "WHERE cycle_id = $1",
-        event.cycle_id,
-        event.at,
-        position,
-    )
+def fold(rows: CycleRows, event: DomainEvent, position: int) -> None:
+    _change(rows, event, position)
+    row = rows.get(CYCLE_STATUS, event.cycle_id)
+    if row is not None:
+        # Any fact about the cycle is activity; events can arrive out of cycle-time order across its two streams.
+        last = row["last_activity"]
+        row["last_activity"] = event.at if last is None or event.at > last else last
+        row["updated_position"] = position
 
 
-async def _change(conn: PgConnection, event: DomainEvent, position: int) -> None:
+def _change(rows: CycleRows, event: DomainEvent, position: int) -> None:
+    if isinstance(event, CycleStarted):
+        # The cycle id is derived from the business key; a second start of it is not a new cycle.
+        clock = event.clock
+        rows.insert_missing(
+            CYCLE_STATUS,
+            cycle_id=event.cycle_id,
+            urn=event.urn,
+            name=event.name,
+            phase=event.phase.value,
+            review_type=event.review_type.value,
+            cohort=event.cohort,
+            status=CycleStatus.ACTIVE.value,
+            start_date=event.start_date,
+            closing_date=event.closing_date,
+            model_id=event.model_id,
+            model_version=event.model_version,
+            careers_leader_email=event.careers_leader_email,
+            facilitator_email=event.facilitator_email,
+            updated_position=position,
+            region=event.region,
+            careers_hub=event.careers_hub,
+            trust=event.trust,
+            peer_group=event.peer_group,
+            review_lead_email=event.review_lead_email,
+            clock_seconds_per_week=clock.seconds_per_week if clock else None,
+            clock_cycle_origin=clock.cycle_origin if clock else None,
+            clock_real_origin=clock.real_origin if clock else None,
+        )
+        return
+    if isinstance(event, CycleStartRefused):
+        # No CycleStarted will come: the row is made here, so the dashboard shows the cycle needing attention.
+        refused = rows.upsert(
+            CYCLE_STATUS,
+            {
+                "cycle_id": event.cycle_id,
+                "urn": event.urn,
+                "name": event.name,
+                "phase": event.phase.value,
+                "review_type": event.review_type.value,
+                "cohort": event.cohort,
+                "status": CycleStatus.ACTIVE.value,
+                "start_date": event.start_date,
+                "closing_date": event.start_date,
+                "model_id": event.model_id,
+                "model_version": event.model_version,
+                "updated_position": position,
+                "needs_attention": True,
+                "attention_reason": event.reason,
+                "attention_since": event.at,
+            },
+            ("needs_attention", "attention_reason"),
+        )
+        if refused["attention_since"] is None:
+            refused["attention_since"] = event.at
+        return
+    row = rows.get(CYCLE_STATUS, event.cycle_id)
+    if row is None:
+        return
     match event:
-        case CycleStarted(clock=clock):
-            # The cycle id is derived from the business key; a second start of it is not a new cycle.
-            await conn.execute(
-                """
-                INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
-                                          closing_date, model_id, model_version, careers_leader_email,
-                                          facilitator_email, updated_position, region, careers_hub, trust,
-                                          peer_group, review_lead_email, clock_seconds_per_week,
-                                          clock_cycle_origin, clock_real_origin)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                        $20, $21, $22)
-                ON CONFLICT (cycle_id) DO NOTHING
-                """,
-                event.cycle_id,
-                event.urn,
-                event.name,
-                event.phase.value,
-                event.review_type.value,
-                event.cohort,
-                CycleStatus.ACTIVE.value,
-                event.start_date,
-                event.closing_date,
-                event.model_id,
-                event.model_version,
-                event.careers_leader_email,
-                event.facilitator_email,
-                position,
-                event.region,
-                event.careers_hub,
-                event.trust,
-                event.peer_group,
-                event.review_lead_email,
-                clock.seconds_per_week if clock else None,
-                clock.cycle_origin if clock else None,
-                clock.real_origin if clock else None,
-            )
         case StageOpened():
-            await _set(
-                conn,
-                event.cycle_id,
-                "stage = $2, due_date = $3, stage_opened_at = $4, overdue = false, stage_open = true",
-                event.stage.value,
-                event.due,
-                event.at,
+            row.update(
+                stage=event.stage.value, due_date=event.due, stage_opened_at=event.at, overdue=False, stage_open=True
             )
         case StageOverdue():
             # Only the stage the cycle is in can make it overdue; a late alarm for a closed stage cannot.
-            await _set(conn, event.cycle_id, "overdue = true", event.stage.value, where="stage = $2")
+            if row["stage"] == event.stage.value:
+                row["overdue"] = True
         case StageClosed():
-            await _set(
-                conn, event.cycle_id, "overdue = false, stage_open = false", event.stage.value, where="stage = $2"
-            )
+            if row["stage"] == event.stage.value:
+                row.update(overdue=False, stage_open=False)
         case DeadlineExtended():
-            await _set(
-                conn,
-                event.cycle_id,
-                """
-                due_date = CASE WHEN stage = $2 THEN $3 ELSE due_date END,
-                overdue = CASE WHEN stage = $2 THEN false ELSE overdue END,
-                closing_date = $4
-                """,
-                event.stage.value,
-                event.new_due,
-                event.closing_date,
-            )
+            if row["stage"] == event.stage.value:
+                row.update(due_date=event.new_due, overdue=False)
+            row["closing_date"] = event.closing_date
         case CalendarCorrected(milestones=milestones):
             # The due date of the stage the cycle is in, as the corrected calendar has it.
             dues = {m.stage.value: m.due for m in milestones}
-            await _set(
-                conn,
-                event.cycle_id,
-                "due_date = coalesce(($3::text::jsonb ->> stage)::date, due_date), closing_date = $2",
-                event.closing_date,
-                json.dumps({stage: due.isoformat() for stage, due in dues.items()}),
-            )
-        case CycleStartRefused():
-            # No CycleStarted will come: the row is made here, so the dashboard shows the cycle needing attention.
-            await conn.execute(
-                """
-                INSERT INTO cycle_status (cycle_id, urn, name, phase, review_type, cohort, status, start_date,
-                                          closing_date, model_id, model_version, updated_position, needs_attention,
-                                          attention_reason, attention_since)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, true, $12, $13)
-                ON CONFLICT (cycle_id) DO UPDATE SET needs_attention = true,
-                    attention_reason = excluded.attention_reason,
-                    attention_since = coalesce(cycle_status.attention_since, excluded.attention_since)
-                """,
-                event.cycle_id,
-                event.urn,
-                event.name,
-                event.phase.value,
-                event.review_type.value,
-                event.cohort,
-                CycleStatus.ACTIVE.value,
-                event.start_date,
-                event.model_id,
-                event.model_version,
-                position,
-                event.reason,
-                event.at,
-            )
+            row.update(due_date=dues.get(row["stage"], row["due_date"]), closing_date=event.closing_date)
         case OnboardingCompleted() | ContactsChanged():
-            await _set(conn, event.cycle_id, "careers_leader_email = $2", str(event.contacts.careers_leader.email))
+            row["careers_leader_email"] = str(event.contacts.careers_leader.email)
         case ContactReassigned(role=ContactRole.FACILITATOR):
             # The dashboard scopes facilitators by this column: the new person sees the cycle from now on.
-            await _set(conn, event.cycle_id, "facilitator_email = $2", event.email)
+            row["facilitator_email"] = event.email
         case ContactReassigned(role=ContactRole.REVIEW_LEAD):
-            await _set(conn, event.cycle_id, "review_lead_email = $2", event.email)
+            row["review_lead_email"] = event.email
         case ReviewTeamAssigned():
-            await _set(conn, event.cycle_id, "review_lead_email = $2", event.lead_email)
+            row["review_lead_email"] = event.lead_email
         case ReviewDayScheduled():
-            await _set(conn, event.cycle_id, "review_starts = $2", event.starts)
+            row["review_starts"] = event.starts
         case ReviewMeetingArranged():
-            await _set(conn, event.cycle_id, "review_starts = $2", event.slot_starts)
+            row["review_starts"] = event.slot_starts
         case ReviewArrangementChanged():
-            await _set(
-                conn,
-                event.cycle_id,
-                "review_type = $2, peer_group = $3, review_starts = NULL",
-                event.review_type.value,
-                event.peer_group,
-            )
+            row.update(review_type=event.review_type.value, peer_group=event.peer_group, review_starts=None)
         case CycleCompleted():
-            await _set(
-                conn,
-                event.cycle_id,
-                "status = $2, completed_at = $3, overdue = false",
-                CycleStatus.COMPLETED.value,
-                event.at,
-            )
+            row.update(status=CycleStatus.COMPLETED.value, completed_at=event.at, overdue=False)
         case CycleLapsed():
-            await _set(conn, event.cycle_id, "status = $2", CycleStatus.LAPSED.value)
+            row["status"] = CycleStatus.LAPSED.value
         case CycleWithdrawn():
-            await _set(conn, event.cycle_id, "status = $2", CycleStatus.WITHDRAWN.value)
+            row["status"] = CycleStatus.WITHDRAWN.value
         case NeedsAttention():
-            await _set(
-                conn,
-                event.cycle_id,
-                "needs_attention = true, attention_reason = $2, attention_since = coalesce(attention_since, $3)",
-                event.reason,
-                event.at,
-            )
+            row.update(needs_attention=True, attention_reason=event.reason)
+            if row["attention_since"] is None:
+                row["attention_since"] = event.at
         case MomentumRecorded():
-            await _set(conn, event.cycle_id, "momentum = $2", event.momentum)
+            row["momentum"] = event.momentum
         case ActionStalled() | CheckInRecorded():
             # A count, not an increment: a check-in can end stalls, and a repeated stall must not count twice.
-            await _set(
-                conn,
-                event.cycle_id,
-                "stalled_actions = (SELECT count(*) FROM actions WHERE actions.cycle_id = $1 AND actions.stalled)",
-            )
-
-
-async def _set(
-    conn: PgConnection,
-    cycle_id: str,
-    assignments: str,
-    *values: object,
-    where: str = "true",
-) -> None:
-    await conn.execute(f"UPDATE cycle_status SET {assignments} WHERE cycle_id = $1 AND {where}", cycle_id, *values)
+            row["stalled_actions"] = stalled_count(rows, event.cycle_id)

@@ -1,7 +1,7 @@
 """The read models cohort insight reads: the cycles with the facts its filters select on, theme levels side by
 side, priorities, stage timeliness and follow-up rounds. Each is a function of the events alone (the follow-up
-rounds read the `actions` projection, which the same append has just brought up to date), so store/rebuild.py
-recreates them exactly."""
+rounds read the `actions` rows, which the actions projection has just folded the same event into), so
+store/rebuild.py recreates them exactly."""
 
 from domain.events import (
     ActionStalled,
@@ -22,157 +22,140 @@ from domain.events import (
 )
 from domain.london_time import london_date
 from domain.submissions import DevelopmentPriority, ThemeLevel, has_senior_leader
-from store.database import PgConnection
+from store.actions_projection import stalled_count
+from store.read_model_rows import (
+    ACTIONS,
+    FOLLOW_UP_ROUNDS,
+    INSIGHT_CYCLES,
+    INSIGHT_THEME_LEVELS,
+    PRIORITIES,
+    STAGE_TIMELINESS,
+    CycleRows,
+)
 
 TABLES = ("insight_cycles", "insight_theme_levels", "priorities", "stage_timeliness", "follow_up_rounds")
 LEVEL_COLUMNS = {"self": "self_level", "agreed": "agreed_level", "re": "re_level"}
 
 
-async def apply(conn: PgConnection, event: DomainEvent, position: int) -> None:
+def fold(rows: CycleRows, event: DomainEvent, position: int) -> None:
     match event:
         case CycleStarted():
             # The cycle id is derived from the business key; a second start of it is not a new cycle.
-            await conn.execute(
-                """
-                INSERT INTO insight_cycles (cycle_id, cohort, name, phase, review_type, region, careers_hub, trust,
-                                            model_id, model_version)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                ON CONFLICT (cycle_id) DO NOTHING
-                """,
-                event.cycle_id,
-                event.cohort,
-                event.name,
-                event.phase.value,
-                event.review_type.value,
-                event.region,
-                event.careers_hub,
-                event.trust,
-                event.model_id,
-                event.model_version,
+            rows.insert_missing(
+                INSIGHT_CYCLES,
+                cycle_id=event.cycle_id,
+                cohort=event.cohort,
+                name=event.name,
+                phase=event.phase.value,
+                review_type=event.review_type.value,
+                region=event.region,
+                careers_hub=event.careers_hub,
+                trust=event.trust,
+                model_id=event.model_id,
+                model_version=event.model_version,
             )
         case ReviewArrangementChanged():
             # A member moved to expert review counts as one from now on.
-            moved = "UPDATE insight_cycles SET review_type = $2 WHERE cycle_id = $1"
-            await conn.execute(moved, event.cycle_id, event.review_type.value)
+            _update(rows, event.cycle_id, review_type=event.review_type.value)
         case SelfEvaluationSubmitted():
-            await _theme_levels(conn, event.cycle_id, "self", event.theme_levels)
+            _theme_levels(rows, event.cycle_id, "self", event.theme_levels)
         case ReviewFindingsRecorded():
-            await _theme_levels(conn, event.cycle_id, "agreed", event.agreed_theme_levels)
-            await _priorities(conn, event.cycle_id, "review", event.development_priorities)
+            _theme_levels(rows, event.cycle_id, "agreed", event.agreed_theme_levels)
+            _priorities(rows, event.cycle_id, "review", event.development_priorities)
             present = has_senior_leader(event.attendance) if event.attendance else None
-            await conn.execute(
-                "UPDATE insight_cycles SET senior_leader_present = $2 WHERE cycle_id = $1", event.cycle_id, present
-            )
+            _update(rows, event.cycle_id, senior_leader_present=present)
         case ReEvaluationSubmitted():
-            await _theme_levels(conn, event.cycle_id, "re", event.theme_levels)
+            _theme_levels(rows, event.cycle_id, "re", event.theme_levels)
         case ReportPublished():
-            await _priorities(conn, event.cycle_id, "report", event.development_priorities)
+            _priorities(rows, event.cycle_id, "report", event.development_priorities)
         case StageOpened():
-            await conn.execute(
-                "INSERT INTO stage_timeliness (cycle_id, stage, due) VALUES ($1, $2, $3) "
-                "ON CONFLICT (cycle_id, stage) DO UPDATE SET due = excluded.due",
-                event.cycle_id,
-                event.stage.value,
-                event.due,
-            )
+            opened = {"cycle_id": event.cycle_id, "stage": event.stage.value, "due": event.due}
+            rows.upsert(STAGE_TIMELINESS, opened, ("due",))
         case DeadlineExtended():
             # A stage not open yet has no row; it opens with the new date.
-            await conn.execute(
-                "UPDATE stage_timeliness SET due = $3, overdue = false WHERE cycle_id = $1 AND stage = $2 "
-                "AND closed_on IS NULL",
-                event.cycle_id,
-                event.stage.value,
-                event.new_due,
-            )
+            stage = _open_stage(rows, event.cycle_id, event.stage.value)
+            if stage is not None:
+                stage.update(due=event.new_due, overdue=False)
         case CalendarCorrected(moved=moved, milestones=milestones):
             # The open stage whose due date the corrected calendar moved (a stage not open yet opens with it).
             for milestone in milestones:
-                if milestone.stage in moved:
-                    await conn.execute(
-                        "UPDATE stage_timeliness SET due = $3, overdue = false WHERE cycle_id = $1 AND stage = $2 "
-                        "AND closed_on IS NULL",
-                        event.cycle_id,
-                        milestone.stage.value,
-                        milestone.due,
-                    )
+                stage = _open_stage(rows, event.cycle_id, milestone.stage.value) if milestone.stage in moved else None
+                if stage is not None:
+                    stage.update(due=milestone.due, overdue=False)
         case StageOverdue():
-            await conn.execute(
-                "UPDATE stage_timeliness SET overdue = true WHERE cycle_id = $1 AND stage = $2 AND closed_on IS NULL",
-                event.cycle_id,
-                event.stage.value,
-            )
+            stage = _open_stage(rows, event.cycle_id, event.stage.value)
+            if stage is not None:
+                stage["overdue"] = True
         case StageClosed():
-            await conn.execute(
-                """
-                INSERT INTO stage_timeliness (cycle_id, stage, due, closed_on, on_time) VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (cycle_id, stage) DO UPDATE SET
-                    due = excluded.due, closed_on = excluded.closed_on, on_time = excluded.on_time
-                """,
-                event.cycle_id,
-                event.stage.value,
-                event.due,
-                london_date(event.at),
-                event.on_time,
-            )
+            closed = {
+                "cycle_id": event.cycle_id,
+                "stage": event.stage.value,
+                "due": event.due,
+                "closed_on": london_date(event.at),
+                "on_time": event.on_time,
+            }
+            rows.upsert(STAGE_TIMELINESS, closed, ("due", "closed_on", "on_time"))
         case CheckInMissed():
-            await conn.execute(
-                "INSERT INTO follow_up_rounds (cycle_id, round, missed) VALUES ($1, $2, true) "
-                "ON CONFLICT (cycle_id, round) DO UPDATE SET missed = true",
-                event.cycle_id,
-                event.round,
+            rows.upsert(
+                FOLLOW_UP_ROUNDS, {"cycle_id": event.cycle_id, "round": event.round, "missed": True}, ("missed",)
             )
         case MomentumRecorded():
-            await _round(conn, event)
+            _round(rows, event)
         case ActionStalled():
-            # The actions projection has just marked it: count, do not add, so a repeated stall counts once.
-            await conn.execute(
-                "UPDATE follow_up_rounds SET stalled = "
-                "(SELECT count(*) FROM actions WHERE cycle_id = $1 AND stalled) WHERE cycle_id = $1 AND round = $2",
-                event.cycle_id,
-                event.round,
-            )
+            # The actions fold has just marked it: count, do not add, so a repeated stall counts once.
+            found = rows.get(FOLLOW_UP_ROUNDS, event.cycle_id, event.round)
+            if found is not None:
+                found["stalled"] = stalled_count(rows, event.cycle_id)
 
 
-async def _theme_levels(conn: PgConnection, cycle_id: str, stage: str, levels: list[ThemeLevel]) -> None:
+def _update(rows: CycleRows, cycle_id: str, **values: object) -> None:
+    found = rows.get(INSIGHT_CYCLES, cycle_id)
+    if found is not None:
+        found.update(values)
+
+
+def _open_stage(rows: CycleRows, cycle_id: str, stage: str) -> dict[str, object] | None:
+    found = rows.get(STAGE_TIMELINESS, cycle_id, stage)
+    return found if found is not None and found["closed_on"] is None else None
+
+
+def _theme_levels(rows: CycleRows, cycle_id: str, stage: str, levels: list[ThemeLevel]) -> None:
     """A later submission of a stage replaces its levels whole; the other stages' levels stay."""
     column = LEVEL_COLUMNS[stage]
-    await conn.execute(f"UPDATE insight_theme_levels SET {column} = NULL WHERE cycle_id = $1", cycle_id)
-    await conn.executemany(
-        f"INSERT INTO insight_theme_levels (cycle_id, theme_id, {column}) VALUES ($1, $2, $3) "
-        f"ON CONFLICT (cycle_id, theme_id) DO UPDATE SET {column} = excluded.{column}",
-        [(cycle_id, level.theme_id, level.level) for level in levels],
-    )
+    for row in rows.of_cycle(INSIGHT_THEME_LEVELS, cycle_id):
+        row[column] = None
+    for level in levels:
+        rows.upsert(
+            INSIGHT_THEME_LEVELS, {"cycle_id": cycle_id, "theme_id": level.theme_id, column: level.level}, (column,)
+        )
 
 
-async def _priorities(conn: PgConnection, cycle_id: str, source: str, priorities: list[DevelopmentPriority]) -> None:
+def _priorities(rows: CycleRows, cycle_id: str, source: str, priorities: list[DevelopmentPriority]) -> None:
     """The report's priorities supersede the review's: what the institution was finally asked to work on."""
-    await conn.execute("DELETE FROM priorities WHERE cycle_id = $1", cycle_id)
-    await conn.executemany(
-        "INSERT INTO priorities (cycle_id, position, source, text, indicator_ids) VALUES ($1, $2, $3, $4, $5)",
-        [(cycle_id, n, source, p.text, p.indicator_ids) for n, p in enumerate(priorities)],
-    )
+    for row in rows.of_cycle(PRIORITIES, cycle_id):
+        rows.delete(PRIORITIES, PRIORITIES.key_of(row))
+    for n, p in enumerate(priorities):
+        rows.put(
+            PRIORITIES,
+            PRIORITIES.new_row(
+                cycle_id=cycle_id, position=n, source=source, text=p.text, indicator_ids=list(p.indicator_ids)
+            ),
+        )
 
 
-async def _round(conn: PgConnection, event: MomentumRecorded) -> None:
+def _round(rows: CycleRows, event: MomentumRecorded) -> None:
     """Done and stalled are counted on the actions as they stand after the round's check-in; moving is the
     round's movers that are not yet done (an action done this round moved, and counts as done)."""
-    await conn.execute(
-        """
-        WITH now AS (
-            SELECT count(*) AS actions,
-                   count(*) FILTER (WHERE status = 'done') AS done,
-                   count(*) FILTER (WHERE stalled) AS stalled
-            FROM actions WHERE cycle_id = $1
-        ), before AS (
-            SELECT coalesce((SELECT done FROM follow_up_rounds WHERE cycle_id = $1 AND round = $2 - 1), 0) AS done
-        )
-        INSERT INTO follow_up_rounds (cycle_id, round, actions, done, moving, stalled)
-        SELECT $1, $2, now.actions, now.done, $3 - (now.done - before.done), now.stalled
-        FROM now, before
-        ON CONFLICT (cycle_id, round) DO UPDATE SET
-            actions = excluded.actions, done = excluded.done, moving = excluded.moving, stalled = excluded.stalled
-        """,
-        event.cycle_id,
-        event.round,
-        event.moving,
-    )
+    actions = rows.of_cycle(ACTIONS, event.cycle_id)
+    done = sum(1 for action in actions if action["status"] == "done")
+    before = rows.get(FOLLOW_UP_ROUNDS, event.cycle_id, event.round - 1)
+    done_before = before["done"] if before is not None else 0
+    counted = {
+        "cycle_id": event.cycle_id,
+        "round": event.round,
+        "actions": len(actions),
+        "done": done,
+        "moving": event.moving - (done - done_before),
+        "stalled": stalled_count(rows, event.cycle_id),
+    }
+    rows.upsert(FOLLOW_UP_ROUNDS, counted, ("actions", "done", "moving", "stalled"))

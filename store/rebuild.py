@@ -1,30 +1,34 @@
 """Rebuild every projection from the events alone, without stopping appends or readers.
 
-The new read models are built in shadow tables (schema `cis_rebuild`, made LIKE the live ones) in short
-transactions of one batch each, while appends go on and the live follower keeps the live tables current.
-The bulk (every event followable when the rebuild starts) is split by cycle over several connections:
-a cycle's rows depend on its own events only, in their order, except a delivery's mark on its prompts
-(a digest's covers many cycles), applied after in log order. Then the rebuild follows the log with its
-own checkpoint. The projections' SQL names tables without a schema,
-so a batch only sets its search_path to the shadow schema first. At the end, one short transaction
-holds the live follower and locks the live tables, projects the last few events into the shadow,
-carries the mail sender's progress over (it is in no event), swaps the tables and moves the live
-checkpoint to where the shadow got: readers wait for that moment only.
+The new read models are built in shadow tables (schema `cis_rebuild`, made LIKE the live ones) while
+appends go on and the live follower keeps the live tables current. The bulk (every event followable when
+the rebuild starts) is folded in memory (store/projections.py) and copied into the shadow tables with
+COPY, in slices of cycles so that memory stays bounded: a cycle's rows depend on its own events only, in
+their order, except a delivery's marks on its prompts (a digest's cover many cycles), applied after in log
+order. Then the rebuild follows the log with its own checkpoint, a batch at a time as the live follower
+does. The projections' SQL names tables without a schema, so a batch only sets its search_path to the
+shadow schema first. At the end, one short transaction holds the live follower and locks the live tables,
+projects the last few events into the shadow, carries the mail sender's progress over (it is in no
+event), swaps the tables and moves the live checkpoint to where the shadow got: readers wait for that
+moment only.
 """
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
+from domain.events import EVENT_ADAPTER, DomainEvent
 from store import prompts_projection
 from store.checkpoints import advance_checkpoint, read_cursor, reset_checkpoint
 from store.database import PgConnection
 from store.event_order import START, EventCursor, cursor_after, followable_end
-from store.event_rows import EVENT_COLUMNS, stored_event
 from store.projection_follower import PROJECTIONS_CHECKPOINT, project_batch, take_follower_lock
-from store.projections import DELIVERY_EVENT_TYPES, PROJECTION_TABLES, project, project_deliveries
+from store.projections import DELIVERY_EVENT_TYPES, KNOWN_EVENT_TYPES, PROJECTION_TABLES, fold
+from store.prompts_projection import PromptChange
+from store.read_model_rows import CycleRows, copy_rows
 
 REBUILD_CHECKPOINT = "rebuild"
 SHADOW = "cis_rebuild"
@@ -32,14 +36,16 @@ RETIRED = "cis_retired"
 # Two rebuilds at once would build into the same shadow tables; the second is refused.
 REBUILD_LOCK_KEY = 0x0C15_0004
 SWAP_ATTEMPTS = 5
-PARTITIONS = 8
+# Events folded in memory at once (as whole cycles) before their rows are copied, and read per round trip.
+BATCH_SIZE = 20_000
 
-_RANGE = f"""
-    SELECT {EVENT_COLUMNS} FROM events
+# The bulk's events, with the type inside the data so the event parses straight from PostgreSQL's text.
+_RANGE = """
+    SELECT position, transaction_id, type, (data || jsonb_build_object('type', type))::text AS event FROM events
     WHERE (transaction_id, position) > ($1::xid8, $2::bigint) AND (transaction_id, position) <= ($3::xid8, $4::bigint)
 """
-# One partition's events: by a hash of the cycle id, so each cycle's events stay in one partition, in order.
-PARTITION = (
+# One slice's events: by a hash of the cycle id, so each cycle's events stay in one slice, in order.
+SLICE = (
     _RANGE + "AND (hashtext(coalesce(data->>'cycle_id', '')) & 2147483647) % $5 = $6 "
     "ORDER BY transaction_id, position LIMIT $7"
 )
@@ -52,22 +58,25 @@ class RebuildRunning(Exception):
     """Another rebuild holds the shadow tables."""
 
 
-async def rebuild_projections(pool: asyncpg.Pool, batch_size: int = 1000, progress: Progress | None = None) -> int:
+async def rebuild_projections(
+    pool: asyncpg.Pool, batch_size: int = BATCH_SIZE, progress: Progress | None = None
+) -> int:
     """Rebuild the projection tables from the events and swap them in; return how many events were replayed.
 
-    `progress(done, total)` is called after each batch (total is the event count when the rebuild began,
-    or `done` when appends have since made it larger).
+    The bulk is folded in memory in slices of whole cycles of about `batch_size` events each; the events
+    appended meanwhile follow in batches of `batch_size`. `progress(done, total)` is called after each batch
+    (total is the event count when the rebuild began, or `done` when appends have since made it larger).
     """
     async with pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK_KEY):
             raise RebuildRunning("another rebuild is running; wait for it to finish")
         try:
-            return await _rebuild(pool, conn, batch_size, progress or (lambda done, total: None))
+            return await _rebuild(conn, batch_size, progress or (lambda done, total: None))
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", REBUILD_LOCK_KEY)
 
 
-async def _rebuild(pool: asyncpg.Pool, conn: PgConnection, batch_size: int, progress: Progress) -> int:
+async def _rebuild(conn: PgConnection, batch_size: int, progress: Progress) -> int:
     live: str = await conn.fetchval("SELECT current_schema()")
     total: int = await conn.fetchval("SELECT count(*) FROM events")
     async with conn.transaction():
@@ -77,7 +86,7 @@ async def _rebuild(pool: asyncpg.Pool, conn: PgConnection, batch_size: int, prog
             await conn.execute(f"CREATE TABLE {SHADOW}.{table} (LIKE {live}.{table} INCLUDING ALL)")
         await reset_checkpoint(conn, REBUILD_CHECKPOINT, START)
     progress(0, total)
-    count = await _bulk(pool, conn, live, batch_size, lambda done: progress(done, max(total, done)))
+    count = await _bulk(conn, live, total, batch_size, lambda done: progress(done, max(total, done)))
     while True:
         async with conn.transaction():
             replayed = await _into_shadow(conn, live, batch_size)
@@ -98,58 +107,63 @@ async def _rebuild(pool: asyncpg.Pool, conn: PgConnection, batch_size: int, prog
     return count
 
 
-async def _bulk(pool: asyncpg.Pool, conn: PgConnection, live: str, batch_size: int, done: Callable[[int], None]) -> int:
-    """Every event followable now into the shadow tables, split by cycle over several connections."""
+async def _bulk(conn: PgConnection, live: str, total: int, batch_size: int, done: Callable[[int], None]) -> int:
+    """Every event followable now into the shadow tables: folded in memory a slice of cycles at a time, copied."""
     horizon = await followable_end(conn)
     if horizon == START:
         return 0
-    # Half the pool at most: the appends going on meanwhile need connections too.
-    partitions = max(1, min(PARTITIONS, pool.get_max_size() // 2))
+    slices = max(1, -(-total // batch_size))
     count = 0
-
-    async def partition(part: int) -> None:
-        nonlocal count
-        cursor = START
-        async with pool.acquire() as own:
-            while True:
-                async with own.transaction():
-                    await _shadow_transaction(own, live)
-                    rows = await own.fetch(
-                        PARTITION,
-                        cursor.transaction_id,
-                        cursor.position,
-                        horizon.transaction_id,
-                        horizon.position,
-                        partitions,
-                        part,
-                        batch_size,
-                    )
-                    for row in rows:
-                        await project(own, stored_event(row), across_cycles=False)
-                if not rows:
-                    return
-                cursor = cursor_after(rows[-1])
-                count += len(rows)
-                done(count)
-
-    await asyncio.gather(*(partition(part) for part in range(partitions)))
+    for part in range(slices):
+        rows, prompts = CycleRows(), dict[str, dict[str, Any]]()
+        async for batch in _read(conn, SLICE, batch_size, horizon, slices, part):
+            folded = fold(rows, _parsed(batch), across_cycles=False)
+            for change in folded.prompts:
+                prompts_projection.apply_change(prompts, change)
+            count += len(batch)
+            done(count)
+        async with conn.transaction():
+            await _shadow_transaction(conn, live)
+            await copy_rows(conn, rows, SHADOW)
+            records = [tuple(row[c] for c in prompts_projection.COLUMNS) for row in prompts.values()]
+            if records:
+                await conn.copy_records_to_table(
+                    "prompts", records=records, columns=prompts_projection.COLUMNS, schema_name=SHADOW
+                )
     async with conn.transaction():
         await _shadow_transaction(conn, live)
-        cursor = START
-        while rows := await conn.fetch(
-            DELIVERIES,
-            cursor.transaction_id,
-            cursor.position,
-            horizon.transaction_id,
-            horizon.position,
-            sorted(DELIVERY_EVENT_TYPES),
-            batch_size,
-        ):
-            for row in rows:
-                await project_deliveries(conn, stored_event(row))
-            cursor = cursor_after(rows[-1])
+        changes: list[PromptChange] = []
+        async for batch in _read(conn, DELIVERIES, batch_size, horizon, sorted(DELIVERY_EVENT_TYPES)):
+            marks = (prompts_projection.fold(event, position) for event, position in _parsed(batch))
+            changes += [change for change in marks if change is not None]
+        await prompts_projection.write_changes(conn, changes)
         await advance_checkpoint(conn, REBUILD_CHECKPOINT, horizon)
     return count
+
+
+async def _read(
+    conn: PgConnection, query: str, batch_size: int, horizon: EventCursor, *arguments: object
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The query's events up to `horizon` in log order, a batch at a time; the next batch is read from
+    PostgreSQL while the caller folds this one (so the caller must not use `conn` inside the loop)."""
+
+    def fetch(after: EventCursor) -> Awaitable[list[asyncpg.Record]]:
+        bounds = (after.transaction_id, after.position, horizon.transaction_id, horizon.position)
+        return asyncio.ensure_future(conn.fetch(query, *bounds, *arguments, batch_size))
+
+    pending = fetch(START)
+    while batch := await pending:
+        pending = fetch(cursor_after(batch[-1]))
+        yield batch
+
+
+def _parsed(batch: list[asyncpg.Record]) -> list[tuple[DomainEvent, int]]:
+    # A type this code does not know (written by a newer release, or retired) counts as replayed, with no effect.
+    return [
+        (EVENT_ADAPTER.validate_json(row["event"]), row["position"])
+        for row in batch
+        if row["type"] in KNOWN_EVENT_TYPES
+    ]
 
 
 async def _shadow_transaction(conn: PgConnection, live: str) -> None:
