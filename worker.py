@@ -33,6 +33,7 @@ from stack.addresses import StackAddresses
 from stack.stop_signal import wait_for_stop
 from stack.temporal_connection import connect_temporal
 from store.event_store import EventStore
+from workflows.digest_week import DigestWeekWorkflow
 from workflows.follow_up import FollowUpWorkflow
 from workflows.mailbox import MailboxWorkflow
 from workflows.peer_group import PeerGroupWorkflow
@@ -46,6 +47,7 @@ WORKFLOWS: Sequence[type] = (
     PeerGroupWorkflow,
     MailboxWorkflow,
     WeeklyDigestWorkflow,
+    DigestWeekWorkflow,
     RosterLaunchWorkflow,
 )
 
@@ -160,9 +162,12 @@ def build_worker(
     ]
     mail_activities: list[Callable[..., Any]] = []
     if smtp is not None and mail is not None:
+        digests = WeeklyDigests(pool, smtp, mail)
         mail_activities = [
             MailDelivery(pool, smtp, mail).deliver_mail,
-            WeeklyDigests(pool, smtp, mail).send_weekly_digests,
+            digests.send_weekly_digests,
+            digests.digest_recipients,
+            digests.send_facilitator_digest,
         ]
     workers = [
         Worker(

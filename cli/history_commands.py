@@ -8,9 +8,19 @@ from pydantic import TypeAdapter, ValidationError
 
 from cli.runtime import connected, fail, run
 from domain.cycle_spec import Cohort
-from operations.histories import cohort_workflow_ids, export_histories, history_files, replay_files
+from operations.histories import (
+    cohort_workflow_ids,
+    export_histories,
+    export_scheduled_runs,
+    history_files,
+    replay_files,
+)
+from operations.weekly_digests import WEEKLY_DIGEST_SCHEDULE_ID
 from store.read_models import list_cycle_status
 from worker import replayer
+
+# The weekly digest's latest runs (one a week, each its own workflow): enough to replay what is running.
+DIGEST_WEEKS_EXPORTED = 3
 
 histories_app = typer.Typer(
     help="Workflow histories: export live ones, replay them against this code before deploying it.",
@@ -39,6 +49,7 @@ def export(
                 wanted, [c.cycle_id for c in cycles], [c.peer_group for c in cycles if c.peer_group]
             )
             exported = await export_histories(conn.client, ids, out)
+            exported += await export_scheduled_runs(conn.client, WEEKLY_DIGEST_SCHEDULE_ID, out, DIGEST_WEEKS_EXPORTED)
         runs = len(exported)
         workflows = len({e.workflow_id for e in exported})
         typer.echo(f"{runs} histories of {workflows} workflows ({len(cycles)} cycles) written to {out}")

@@ -12,7 +12,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from cli.runtime import run, settings_for, temporal_client
 from domain.access import Principal, Role
 from operations.spec_builder import calendar_from
-from operations.weekly_digests import ensure_weekly_digest
+from operations.weekly_digests import WEEKLY_DIGEST_SCHEDULE_ID, ensure_weekly_digest
 from settings import Settings
 from stack.addresses import StackAddresses, resolve
 from stack.dev_stack import RunningStack, running_stack
@@ -133,7 +133,7 @@ def setup() -> None:
                 AddSearchAttributesRequest(namespace=settings.namespace, search_attributes=missing)
             )
         typer.echo(f"search attributes registered: {', '.join(missing) or 'all present'}")
-        await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), settings.time_scale)
-        typer.echo("facilitators' weekly digest: running")
+        digest = await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), settings.time_scale)
+        typer.echo(f"facilitators' weekly digest: Temporal Schedule {WEEKLY_DIGEST_SCHEDULE_ID} {digest}")
 
     run(body)

@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 from domain.cycle_spec import cycle_workflow_id, follow_up_workflow_id
 from domain.mail import mailbox_workflow_id
 from domain.peer_group_ids import peer_group_workflow_id
-from workflows.weekly_digest import WEEKLY_DIGEST_ID
+from workflows.digest_week import WEEKLY_DIGEST_ID
 
 # Workflow ids per visibility query: a cohort of thousands is listed in a few hundred queries, not thousands.
 _BATCH = 100
@@ -37,7 +37,8 @@ class Replayed(BaseModel):
 
 def cohort_workflow_ids(cohort: str, cycle_ids: Iterable[str], peer_groups: Iterable[str]) -> list[str]:
     """Every workflow a cohort's cycles run on: each cycle, its mailbox and follow-up, each peer group and its
-    mailbox, and the facilitators' weekly digest that lists them."""
+    mailbox, and the facilitators' weekly digest loop of earlier releases (its Schedule's runs:
+    `export_scheduled_runs`)."""
     ids = []
     for cycle_id in sorted(cycle_ids):
         ids += [cycle_workflow_id(cycle_id), mailbox_workflow_id(cycle_id), follow_up_workflow_id(cycle_id)]
@@ -61,6 +62,23 @@ def read_history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
 
 
+async def export_scheduled_runs(client: Client, schedule_id: str, out: Path, latest: int) -> list[Exported]:
+    """Into the folder `out`: the `latest` runs a Schedule started (the weekly digest's weeks; each run has an id of
+    its own, named after the moment it was due)."""
+    query = f"TemporalScheduledById = '{schedule_id}'"  # a constant of ours, not user input
+    return [
+        await _export(client, execution.id, execution.run_id, out)
+        async for execution in client.list_workflows(query, limit=latest)
+    ]
+
+
+async def _export(client: Client, workflow_id: str, run_id: str, out: Path) -> Exported:
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    path = out / history_file_name(workflow_id, run_id)
+    write_history(history, path)
+    return Exported(workflow_id=workflow_id, run_id=run_id, path=path, events=len(history.events))
+
+
 async def export_histories(client: Client, workflow_ids: Sequence[str], out: Path) -> list[Exported]:
     """Into the folder `out` (it exists): every run (closed ones too: a follow-up continues as new each round)
     of each workflow that exists; ids with no workflow (a follow-up not started yet) are skipped."""
@@ -69,13 +87,7 @@ async def export_histories(client: Client, workflow_ids: Sequence[str], out: Pat
         # Ids are built from validated slugs (digits, lower-case letters, hyphens): safe inside quotes.
         quoted = ", ".join(f"'{workflow_id}'" for workflow_id in workflow_ids[start : start + _BATCH])
         async for execution in client.list_workflows(f"WorkflowId IN ({quoted})"):
-            handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
-            history = await handle.fetch_history()
-            path = out / history_file_name(execution.id, execution.run_id)
-            write_history(history, path)
-            exported.append(
-                Exported(workflow_id=execution.id, run_id=execution.run_id, path=path, events=len(history.events))
-            )
+            exported.append(await _export(client, execution.id, execution.run_id, out))
     return exported
 
 

@@ -123,6 +123,7 @@ async def running_stack(
                 workflow_tasks=settings.worker_workflow_tasks,
             )
             await stack.enter_async_context(worker)
-        # Without a worker of its own (`cis dev --no-worker`), the digest waits for a `cis worker` to join.
+        # The digest's Schedule, one run per cycle week; without a worker of its own (`cis dev --no-worker`), the
+        # runs wait for a `cis worker` to join.
         await ensure_weekly_digest(client, settings.task_queue, calendar_from(settings), time_scale)
         yield RunningStack(addresses, client, pool, data_dir)

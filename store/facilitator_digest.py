@@ -34,15 +34,18 @@ class FacilitatorDigest(BaseModel):
     cohorts: list[str] = Field(default_factory=list, description="Of its lines and held prompts: a section each")
 
 
-async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
+async def facilitator_digests(pool: asyncpg.Pool, facilitator: str | None = None) -> list[FacilitatorDigest]:
+    """Every facilitator's digest, or only the one of `facilitator` (a lower-case e-mail address)."""
     rows = await pool.fetch(
         f"""
         SELECT lower(facilitator_email) AS facilitator, cycle_id, cohort, name, stage, due_date, overdue,
                stalled_actions, careers_leader_email, ({NEEDS_ACTION}) AS needs_action
         FROM cycle_status
         WHERE status = 'active' AND facilitator_email IS NOT NULL AND (overdue OR ({NEEDS_ACTION}))
+          AND ($1::text IS NULL OR lower(facilitator_email) = $1)
         ORDER BY facilitator, name
-        """
+        """,
+        facilitator,
     )
     held = await pool.fetch(
         """
@@ -50,10 +53,12 @@ async def facilitator_digests(pool: asyncpg.Pool) -> list[FacilitatorDigest]:
         LEFT JOIN cycle_status c USING (cycle_id)
         WHERE p.status = 'queued' AND p.recipient_role = 'facilitator' AND p.recipient_email IS NOT NULL
           AND p.kind <> 'meeting_invite' AND (p.kind = ANY($1::text[]) OR p.stage = ANY($2::text[]))
+          AND ($3::text IS NULL OR lower(p.recipient_email) = $3)
         ORDER BY p.position
         """,
         list(HELD_KINDS),
         list(HELD_STAGES),
+        facilitator,
     )
     digests: dict[str, FacilitatorDigest] = {}
     cohorts: defaultdict[str, set[str]] = defaultdict(set)
@@ -92,6 +97,25 @@ async def already_sent(pool: asyncpg.Pool, facilitator: str, week_of: date) -> s
         "SELECT message_id FROM weekly_digests WHERE facilitator_email = $1 AND week_of = $2", facilitator, week_of
     )
     return message_id
+
+
+async def sent_this_week(pool: asyncpg.Pool, week_of: date) -> list[str]:
+    """The facilitators whose digest for the week went out already."""
+    rows = await pool.fetch("SELECT facilitator_email FROM weekly_digests WHERE week_of = $1", week_of)
+    return [row["facilitator_email"] for row in rows]
+
+
+async def merged_into(pool: asyncpg.Pool, message_id: str) -> dict[str, list[str]]:
+    """The held prompts a digest carried, by cycle, in the order the digest listed them (what `mark_digest_sent`
+    merged into it)."""
+    rows = await pool.fetch(
+        "SELECT cycle_id, prompt_id FROM prompts WHERE message_id = $1 AND status = 'merged' ORDER BY position",
+        message_id,
+    )
+    held: dict[str, list[str]] = {}
+    for row in rows:
+        held.setdefault(row["cycle_id"], []).append(row["prompt_id"])
+    return held
 
 
 async def mark_digest_sent(

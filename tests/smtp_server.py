@@ -17,9 +17,10 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.refused_addresses: set[str] = set()
         self.busy = False  # answers 451: try again later
+        self.busy_addresses: set[str] = set()  # the same, for these recipients only
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.busy:
+        if self.busy or address.lower() in self.busy_addresses:
             return "451 4.3.0 Mailbox temporarily unavailable, try again later"
         if address.lower() in self.refused_addresses:
             return "550 5.1.1 No such user here"

@@ -2,16 +2,12 @@
 as it was, and the Cis* search attributes let operators find cycles by stage, cohort and overdue."""
 
 import asyncio
-import sys
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.cycle_spec import cycle_workflow_id
@@ -21,9 +17,6 @@ from tests import factories
 from tests.engine import history_length
 from worker import build_worker
 from workflows.review_cycle import ReviewCycleWorkflow
-from workflows.search_attributes import ALL_KEYS
-
-DEV_SERVER = Path(sys.executable).parent / "temporal"
 
 
 async def settled_history_length(handle: WorkflowHandle[Any, Any]) -> int:
@@ -37,20 +30,6 @@ async def settled_history_length(handle: WorkflowHandle[Any, Any]) -> int:
         previous = length
         await asyncio.sleep(0.2)
     raise AssertionError("the cycle never settled")
-
-
-@pytest.fixture
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(DEV_SERVER),
-        data_converter=pydantic_data_converter,
-        search_attributes=ALL_KEYS,
-        ui=False,
-    )
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
 
 
 async def test_refusals_leave_history_untouched_and_search_attributes_find_cycles(

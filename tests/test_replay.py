@@ -81,7 +81,12 @@ def test_every_workflow_type_has_histories_recorded_with_production_settings() -
         _workflow_type(r) == "FollowUpWorkflow" and _has(r, "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
         for r in production
     ), "no follow-up recorded continuing as new"
-    assert {"PeerGroupWorkflow", "WeeklyDigestWorkflow"} <= {_workflow_type(r) for r in production}
+    assert {"PeerGroupWorkflow", "WeeklyDigestWorkflow", "DigestWeekWorkflow"} <= {
+        _workflow_type(r) for r in production
+    }
+    assert any(
+        _workflow_type(r) == "DigestWeekWorkflow" and "send_facilitator_digest" in _activities(r) for r in production
+    ), "no week of the digest's Schedule recorded sending"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[_name(p) for p in HISTORIES])

@@ -1,14 +1,16 @@
 """WeeklyDigestWorkflow: every week, on its first school day at 08:00, each facilitator gets one email
 listing their overdue and stalled institutions, instead of an escalation email per institution.
 
-One run per week (continue-as-new), so its history never grows.
+One run per week (continue-as-new), so its history never grows. Since the digest runs on a Temporal Schedule
+(workflows/digest_week.py), this loop is no longer started: a loop already running sends its next week the new way
+(per facilitator, workflow.patched) and ends there, the Schedule carrying on; histories from before replay as they
+ran.
 """
 
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from domain.cycle_clock import CycleClock
 from domain.events import DomainEvent, PromptSent
@@ -16,13 +18,15 @@ from domain.london_time import at_london, london_date
 from domain.schedule import SchedulePolicy
 from domain.school_calendar import SchoolCalendar
 from workflows.cycle_time import cycle_now, sleep_until
+from workflows.digest_week import SEND_RETRY, WEEKLY_DIGEST_ID, send_digests
 from workflows.event_log import EventLog
 from workflows.mail_queue import mail_queue
 
 with workflow.unsafe.imports_passed_through():
     from activities.facilitator_digest import SEND_WEEKLY_DIGESTS, DigestRun, DigestSent
 
-WEEKLY_DIGEST_ID = "weekly-digest"
+# A loop that reaches its next week on this code sends it per facilitator and ends: the Schedule has taken over.
+HANDED_TO_SCHEDULE = "digest-on-a-schedule"
 
 
 class WeeklyDigestInput(BaseModel):
@@ -57,13 +61,17 @@ class WeeklyDigestWorkflow:
         )
         moment = next_digest_moment(cycle_now(clock), schedule.calendar, schedule.policy)
         await sleep_until(clock, moment, lambda: False)
+        run = DigestRun(week_of=london_date(moment), dated=moment)
+        if workflow.patched(HANDED_TO_SCHEDULE):
+            await send_digests(run, clock)
+            return
         sent = await workflow.execute_activity(
             SEND_WEEKLY_DIGESTS,
-            DigestRun(week_of=london_date(moment), dated=moment),
+            run,
             result_type=list[DigestSent],
             task_queue=mail_queue(),
             start_to_close_timeout=timedelta(minutes=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(minutes=30)),
+            retry_policy=SEND_RETRY,
         )
         events: list[DomainEvent] = [
             PromptSent(
