@@ -1,7 +1,7 @@
 """A week of facilitator digests as the Schedule runs it (DigestWeekWorkflow, on the time-skipping server: the
 Schedule itself is tested on the dev server, tests/test_digest_schedule.py): each facilitator's digest is its own
-send with its own retries, every digest sent is a PromptSent of what it carried, and a second run in the same week
-sends nothing twice and records nothing twice."""
+send with its own retries (an address refused for good is not retried and holds up nobody), every digest sent is a
+PromptSent of what it carried, and a second run in the same week sends nothing twice and records nothing twice."""
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time
@@ -22,6 +22,7 @@ from workflows.digest_week import DigestWeekInput, DigestWeekWorkflow
 START = date(2027, 1, 4)
 MINE = "hub-lead@hub.example"  # tests/factories.py's facilitator
 THEIRS = "other-hub@hub.example"
+GONE = "left-the-hub@hub.example"  # an address the mail server refuses for good
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ async def test_each_facilitators_digest_goes_on_its_own_with_its_own_retries_and
     `temporal schedule trigger`), nothing goes twice and the same PromptSents are stored once."""
     mine = factories.cycle_spec(urn="100060", deliver_mail=True)
     theirs = factories.cycle_spec(urn="100061", deliver_mail=True, facilitator_email=THEIRS)
+    gone = factories.cycle_spec(urn="100062", deliver_mail=True, facilitator_email=GONE)
     clock = CohortTime(engine.env, START)
     # As the Schedule makes it: cycle time on the test's dates, whatever day the test runs.
     week = DigestWeekInput(
@@ -59,9 +61,11 @@ async def test_each_facilitators_digest_goes_on_its_own_with_its_own_retries_and
         clock=factories.REAL_SPEED.anchored(at_london(START, time(8)), datetime.now(LONDON)),
     )
     smtp.inbox.busy_addresses.add(THEIRS)
+    smtp.inbox.refused_addresses.add(GONE)
     async with running_worker(engine.client, engine.pool, engine.task_queue, smtp_port=smtp.port):
         await engine.start(mine)
         await engine.start(theirs)
+        await engine.start(gone)
         await clock.on(date(2027, 1, 18), time(7))
         # Monday, before the working day: the Schedule's moment; the run waits for 08:00.
         run = await engine.client.start_workflow(
@@ -75,7 +79,7 @@ async def test_each_facilitators_digest_goes_on_its_own_with_its_own_retries_and
         sent = await run.result()
         await save_history(run, "digest_week")
 
-        assert sorted(s.facilitator_email for s in sent) == [MINE, THEIRS]
+        assert sorted(s.facilitator_email for s in sent) == [MINE, THEIRS], "refused for good: not retried"
         recorded = await digest_events(engine.pool)
         assert len(recorded) == 2, recorded
 
@@ -91,6 +95,9 @@ async def test_each_facilitators_digest_goes_on_its_own_with_its_own_retries_and
     assert await digest_events(engine.pool) == recorded, "the same PromptSents, stored once"
     assert len(smtp.inbox.to(MINE)) == 1 and len(smtp.inbox.to(THEIRS)) == 1
     assert dated(smtp.inbox.to(MINE)[0]).strftime("%a %Y-%m-%d %H:%M") == "Mon 2027-01-18 08:00"
+    assert not smtp.inbox.to(GONE)
+    held = next(r for r in await list_prompts(engine.pool, gone.cycle_id) if r.kind == "escalation")
+    assert held.status == "queued", "still held, for next week's digest"
     by_recipient = {str(event["recipient_email"]): event for event in recorded}
     for spec, email in [(mine, MINE), (theirs, THEIRS)]:
         escalation = next(r for r in await list_prompts(engine.pool, spec.cycle_id) if r.kind == "escalation")
