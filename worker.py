@@ -51,8 +51,14 @@ WORKFLOWS: Sequence[type] = (
     RosterLaunchWorkflow,
 )
 
-# Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run.
-PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain")
+# Pure, deterministic modules shared with the sandbox rather than re-imported for every workflow run. The workflow
+# modules themselves too: they hold no state and do nothing at import (house rules), and re-importing them for each
+# new workflow instance (every cycle's first task, and again whenever one drops out of the cache) was most of the
+# worker's CPU in a launch or an 08:00 burst (bench/burst.py under py-spy: 45 %, compiling review_cycle.py and
+# follow_up.py from source and rebuilding their pydantic models each time). On a busy machine those first tasks
+# ran past the 2 s deadlock detector and were retried from scratch. What the sandbox no longer checks in them at
+# run time, the replay tests (tests/test_replay.py) and the pure deciders in domain/ (passed through already) cover.
+PASSTHROUGH = ("pydantic", "pydantic_core", "annotated_types", "email_validator", "domain", "workflows")
 
 
 def configure_logging(level: str = "INFO") -> None:

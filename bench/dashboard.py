@@ -2,8 +2,11 @@
 request against the same query run straight on PostgreSQL in the same run (p50 and p95 of repeated requests),
 and how each grows from the smallest size to the largest.
 
-    make bench                                       # 500, 5,000 and 25,000 cycles
-    .venv/bin/python bench/dashboard.py 500 5000     # a quicker look
+    make bench                                       # 500 and 5,000 cycles (CIS_BENCH_FULL=1: and 25,000)
+    .venv/bin/python bench/dashboard.py 500 25000    # the sizes given
+
+The cycles are seeded through the event store (EventStore.append, eight appenders at once, then the projections'
+follower), not by running 25,000 workflows: the routes measured read the read models only.
 
 The app runs in-process (httpx over ASGI), so the figures are the app and the database, not a network.
 """
@@ -22,6 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._sizes import bench_sizes
 from bench._timing import p95, summary, timed
 from content.calendar_catalog import default_calendar
 from domain.access import Principal, Role
@@ -44,6 +48,7 @@ from store.dashboard import PAGE_SIZE
 from store.database import create_pool
 from store.event_store import EventStore
 from store.migrations_runner import apply_migrations
+from store.projection_follower import catch_up
 from store.read_models import CycleStatusRow
 from web.app import create_app
 from workflows.event_log import event_id
@@ -96,6 +101,29 @@ def cycle_events(n: int, milestones: list[MilestoneRecord], closing: date) -> li
 
 
 SIZES = (500, 5000, 25000)
+# Appenders at once while seeding: the store takes concurrent appends without a lock (issue 16).
+SEEDERS = 8
+
+
+async def seed(
+    pool: asyncpg.Pool, store: EventStore, milestones: list[MilestoneRecord], closing: date, numbers: range
+) -> None:
+    """Cycles appended through the event store as the workflows append them (a cycle's first events in one batch),
+    several at once, then projected by the store's follower in its batches: the read models are the store's own."""
+    gate = asyncio.Semaphore(SEEDERS)
+
+    async def one(n: int) -> None:
+        events = cycle_events(n, milestones, closing)
+        request = AppendRequest(stream_id=events[0].metadata.workflow_id, expected_version=0, events=events)
+        async with gate:
+            await store.append(request, projected=False)
+
+    await asyncio.gather(*(one(n) for n in numbers))
+    async with pool.acquire() as conn:
+        while await catch_up(conn, batch_size=2000):
+            pass
+
+
 # The API's own default page (web/api.py): what a client that pages through the cycles asks for.
 API_PAGE = 100
 
@@ -193,11 +221,7 @@ async def main(sizes: list[int]) -> None:
             for count in sorted(sizes):
                 # The store grows from one size to the next: the same cycles, more of them.
                 loading = time.perf_counter()
-                for n in range(loaded, count):
-                    events = cycle_events(n, milestones, schedule.closing_date)
-                    await store.append(
-                        AppendRequest(stream_id=events[0].metadata.workflow_id, expected_version=0, events=events)
-                    )
+                await seed(pool, store, milestones, schedule.closing_date, range(loaded, count))
                 print(
                     f"cycles loaded         : {count} ({count - loaded} more in {time.perf_counter() - loading:.1f} s)"
                 )
@@ -220,4 +244,4 @@ async def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main([int(arg) for arg in sys.argv[1:]] or list(SIZES)))
+    asyncio.run(main(bench_sizes(quick=[500, 5000], full=list(SIZES))))

@@ -1,8 +1,12 @@
 """Launch N cycles on the embedded stack (Temporal dev server on SQLite, embedded PostgreSQL, the worker
 running) and compare with N bare workflow starts of a minimal workflow, measured in the same run.
 
-    make bench                                # N = 5,000
-    .venv/bin/python bench/launch.py 500      # a quicker look
+    make bench                                # N = 1,000 (CIS_BENCH_FULL=1: N = 5,000)
+    .venv/bin/python bench/launch.py 500      # the size given
+
+The ratio is the launch's throughput over the bare starts' (issue 16 asks for at least 0.8x). The launch is
+`cis cohort launch`'s (operations.cohorts.launch_cohort: the peer groups, then the cycles, 32 starts at a time);
+the worker of the same process meanwhile runs each started cycle's first steps, as it would in `cis dev`.
 """
 
 import asyncio
@@ -18,6 +22,7 @@ from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._sizes import bench_sizes
 from domain.stages import Phase, ReviewType
 from operations.cohorts import launch_cohort
 from operations.spec_builder import SpecContext, build_spec
@@ -79,8 +84,9 @@ async def main(count: int) -> None:
     print(f"cycles launched       : {count} (and {len(report.groups_started)} peer groups)")
     print(f"cis cohort launch     : {count / cycle_seconds:8.1f} cycles/s ({cycle_seconds:.1f} s)")
     print(f"bare workflow starts  : {count / bare_seconds:8.1f} starts/s ({bare_seconds:.1f} s, baseline, same run)")
-    print(f"ratio                 : {cycle_seconds / bare_seconds:8.2f}x the time of bare starts")
+    print(f"ratio                 : {bare_seconds / cycle_seconds:8.2f}x the bare starts' throughput")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000))
+    (size,) = bench_sizes(quick=[1000], full=[5000])
+    asyncio.run(main(size))
