@@ -1,7 +1,12 @@
 """Models and calendars by reference (issue 16): the content registry, cycles started with `id@version` and a
 checksum, a checksum that does not match, and a calendar correction reaching running cycles through an Update."""
 
+import asyncio
+import json
+import os
+import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -11,6 +16,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from content.calendar_catalog import CALENDARS, DEFAULT_CALENDAR
 from domain.access import Principal, Role
 from domain.content_ref import ContentKind, content_checksum, reference_to
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
@@ -199,3 +205,37 @@ def test_a_correction_that_changes_nothing_moves_nothing_and_the_past_stays() ->
     assert moved.milestone(Stage.REVIEW).due == fixed.next_school_day(holiday) != holiday
     past = recalendar_schedule(schedule, spec.policy, fixed, holiday + timedelta(days=1))
     assert past.milestone(Stage.REVIEW) == schedule.milestone(Stage.REVIEW)
+
+
+async def _cis(database_url: str, tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIS_")} | {
+        "CIS_DATABASE_URL": database_url,
+        "CIS_TEMPORAL_ADDRESS": "unused:7233",  # registering and listing need the database only
+        "CIS_DATA_DIR": str(tmp_path),
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "cis"),
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, stdout.decode(), stderr.decode()
+
+
+async def test_an_administrator_registers_a_corrected_calendar_with_the_cli(database_url: str, tmp_path: Path) -> None:
+    source = json.loads((CALENDARS / DEFAULT_CALENDAR).read_text())
+    corrected_file = tmp_path / "england-v2.json"
+    corrected_file.write_text(json.dumps(source | {"version": "2", "extra_closed_days": [NEW_HOLIDAY.isoformat()]}))
+    code, out, err = await _cis(database_url, tmp_path, "calendar", "register", str(corrected_file))
+    assert code == 0, err
+    assert out.startswith(f"{source['id']}@2 sha256:") and "registered already" not in out
+    code, again, _ = await _cis(database_url, tmp_path, "calendar", "register", str(corrected_file))
+    assert code == 0 and "registered already" in again
+    # Other content under the same version is refused, in one line, and the registry keeps the first.
+    corrected_file.write_text(json.dumps(source | {"version": "2"}))
+    code, _, err = await _cis(database_url, tmp_path, "calendar", "register", str(corrected_file))
+    assert code == 2 and "give the changed content a new version" in err and len(err.strip().splitlines()) == 1
+    code, listed, _ = await _cis(database_url, tmp_path, "calendar", "list")
+    assert code == 0 and listed.splitlines() == [out.strip()]
