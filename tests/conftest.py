@@ -29,6 +29,39 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
 )
 
+# The suite runs on xdist workers (pyproject's addopts: `-n 3 --dist loadfile`): each test file is one unit of work,
+# so a module's fixtures (the pilot cohort, the catalogue's world) are built once, on one worker. The files that run
+# `cis dev` in scaled real time count as one file: their stacks never run at once (nor race for a stack's preferred
+# ports), while CPU-bound files on the other workers use the cores they leave idle waiting for cycle time to pass.
+REAL_TIME_STACKS = ("test_cli_end_to_end.py", "test_two_of_each.py", "test_stack_ownership.py", "test_chaos.py")
+# The longest units go first (`--no-loadscope-reorder` keeps this order), so none is left running alone at the end.
+LONGEST_FIRST = (*REAL_TIME_STACKS, "test_pilot_cohort.py", "test_browser.py", "test_demo.py", "test_access_matrix.py")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class RealTimeStacksTogether(LoadFileScheduling):  # type: ignore[misc]  # xdist ships no type hints
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "real-time stacks" if Path(path).name in REAL_TIME_STACKS else path
+
+    return RealTimeStacksTogether(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return  # one process: the order tests were collected in
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep the order they were collected in; every worker sorts alike
+
 
 @pytest.fixture(scope="session")
 def postgres_server_uri() -> Iterator[str]:
