@@ -25,7 +25,7 @@ from domain.london_time import at_london, london_date
 from domain.meeting_slots import meeting_slots
 from domain.peer_group_messages import GroupExit, Joiner, JoinRequest, MemberLeft, MemberReady, PeerFindings
 from domain.peer_group_rules import Destination, GroupFacts, GroupPhase, check_findings, check_meeting, check_move
-from domain.peer_group_spec import PeerGroupSpec, PeerMember
+from domain.peer_group_spec import PeerGroupSpec, PeerGroupTerms, PeerMember
 from domain.peer_group_state import CutOffNoted, GroupClosed, GroupNote, GroupState, MemberAdmitted
 from domain.prompts import PromptKind, prompt_events
 from domain.recipients import Directory
@@ -149,19 +149,22 @@ def facts(state: GroupState, now: datetime) -> GroupFacts:
     )
 
 
+def group_formed(terms: PeerGroupTerms, now: datetime) -> PeerGroupFormed:
+    """The group's first fact: the cohort and Careers Hub that decide who may open it."""
+    return PeerGroupFormed(
+        cycle_id=terms.workflow_id,
+        at=now,
+        cohort=terms.cohort,
+        group=terms.group,
+        facilitator_email=str(terms.facilitator_email),
+        careers_hub=terms.careers_hub,
+    )
+
+
 def decide(state: GroupState, command: GroupCommand, now: datetime) -> GroupDecision:
     match command:
         case FormGroup():
-            spec = state.spec
-            formed = PeerGroupFormed(
-                cycle_id=spec.workflow_id,
-                at=now,
-                cohort=spec.cohort,
-                group=spec.group,
-                facilitator_email=str(spec.facilitator_email),
-                careers_hub=spec.careers_hub,
-            )
-            return Decision(steps=(Record((formed,), causation="formed"),))
+            return Decision(steps=(Record((group_formed(state.spec, now),), causation="formed"),))
         case Join():
             return _join(state, command, now)
         case MemberReady(cycle_id=cycle_id, on=on):

@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from domain.peer_group_rules import Destination
-from domain.peer_group_spec import PeerGroupSpec, PeerMember
+from domain.peer_group_spec import PeerGroupInput, PeerMember
 from domain.submissions import ReviewFindings
 
 
@@ -64,5 +64,5 @@ class JoinRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    spec: PeerGroupSpec
+    spec: PeerGroupInput
     joiner: Joiner

@@ -5,6 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from domain.boundary_types import Label, Slug
+from domain.content_ref import ContentRef, reference_to
 from domain.cycle_clock import CycleClock
 from domain.maturity_model import MaturityModel
 from domain.peer_group_ids import peer_group_workflow_id
@@ -23,8 +24,9 @@ class PeerMember(BaseModel):
     careers_leader_email: EmailStr | None = None
 
 
-class PeerGroupSpec(BaseModel):
-    """Everything a group is started with; the clock is the cohort's, so the group and its members agree on the date."""
+class PeerGroupTerms(BaseModel):
+    """Everything a group is started with but its maturity models and school calendar; the clock is the cohort's,
+    so the group and its members agree on the date."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -34,8 +36,6 @@ class PeerGroupSpec(BaseModel):
     careers_hub: Label | None = Field(default=None, description="The Careers Hub the group belongs to")
     members: list[PeerMember] = Field(description="The members at launch; later groups also gain members on the way")
     cut_off: date = Field(description="After this day the meeting may go ahead without members who are not ready")
-    models: dict[ModelVariant, MaturityModel] = Field(description="The model each member variant is reviewed against")
-    calendar: SchoolCalendar
     policy: SchedulePolicy = SchedulePolicy()
     clock: CycleClock = CycleClock()
     cec_email: EmailStr | None = None
@@ -44,3 +44,36 @@ class PeerGroupSpec(BaseModel):
     @property
     def workflow_id(self) -> str:
         return peer_group_workflow_id(self.cohort, self.group)
+
+
+class PeerGroupSpec(PeerGroupTerms):
+    """A group with its models and calendar in full: what the domain works with, and what groups started before
+    content by reference carry in their input (their histories replay with it)."""
+
+    models: dict[ModelVariant, MaturityModel] = Field(description="The model each member variant is reviewed against")
+    calendar: SchoolCalendar
+
+    def by_reference(self) -> "PeerGroupByReference":
+        """What a new group's workflow is started with: references of a few hundred bytes instead of 15-30 KB."""
+        return PeerGroupByReference(
+            **self.model_dump(exclude={"models", "calendar"}),
+            model_refs={variant: reference_to(model) for variant, model in self.models.items()},
+            calendar_ref=reference_to(self.calendar),
+        )
+
+
+class PeerGroupByReference(PeerGroupTerms):
+    """A group whose models and calendar are named by reference, resolved and checked by the workflow
+    (workflows/content_resolution.py), as a review cycle started by reference does."""
+
+    model_refs: dict[ModelVariant, ContentRef] = Field(description="The model each member variant is reviewed against")
+    calendar_ref: ContentRef
+
+    def resolved(self, models: dict[ModelVariant, MaturityModel], calendar: SchoolCalendar) -> PeerGroupSpec:
+        return PeerGroupSpec(
+            **self.model_dump(exclude={"model_refs", "calendar_ref"}), models=models, calendar=calendar
+        )
+
+
+# What a peer group workflow accepts: the whole spec (groups started before content by reference) or references.
+PeerGroupInput = PeerGroupSpec | PeerGroupByReference

@@ -64,8 +64,9 @@ def group_specs(specs: list[CycleSpec]) -> list[PeerGroupSpec]:
 
 
 async def start_group(client: Client, spec: PeerGroupSpec, task_queue: str) -> bool:
-    """Start a group unless it was started before; True when this call started it."""
-    return await start_once(client, PeerGroupWorkflow.run, spec, spec.workflow_id, task_queue)
+    """Start a group unless it was started before; True when this call started it. Its input names the models and
+    calendar by reference, as a cycle's does (operations.cycles.start_cycle), and the group resolves them."""
+    return await start_once(client, PeerGroupWorkflow.run, spec.by_reference(), spec.workflow_id, task_queue)
 
 
 def group_handle(client: Client, cohort: str, group: str) -> WorkflowHandle[PeerGroupWorkflow, PeerGroupView]:

@@ -21,20 +21,23 @@ from domain.access import Principal, Role
 from domain.content_ref import ContentKind, content_checksum, reference_to
 from domain.cycle_spec import CycleSpec, cycle_workflow_id
 from domain.london_time import at_london
+from domain.peer_group_spec import PeerGroupSpec
 from domain.requests import CalendarCorrectionRequest
 from domain.schedule import build_schedule, recalendar_schedule
 from domain.school_calendar import SchoolCalendar
-from domain.stages import Stage
+from domain.stages import ReviewType, Stage
 from operations import cycles
 from operations.content_registration import registered_reference
 from operations.cycles import Refused
+from operations.peer_groups import group_specs
 from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
 from store.content_registry import ContentConflict, find_content, list_content, register_content
-from store.read_models import get_cycle_status, list_events
+from store.read_models import get_cycle_status, get_peer_group, list_events
 from tests import factories
 from tests.engine import Engine, running_worker, save_history
 from web.app import create_app
+from workflows.peer_group import PeerGroupWorkflow
 from workflows.review_cycle import ReviewCycleWorkflow
 
 # A bank holiday nobody knew of when the cycles started: the day cycle A's self-evaluation is due, and the day
@@ -239,3 +242,51 @@ async def test_an_administrator_registers_a_corrected_calendar_with_the_cli(data
     assert code == 2 and "give the changed content a new version" in err and len(err.strip().splitlines()) == 1
     code, listed, _ = await _cis(database_url, tmp_path, "calendar", "list")
     assert code == 0 and listed.splitlines() == [out.strip()]
+
+
+def peer_group_of_three() -> PeerGroupSpec:
+    members = [
+        factories.cycle_spec(urn=str(300100 + n), review_type=ReviewType.PEER, peer_group="g1", review_lead_email=None)
+        for n in range(3)
+    ]
+    [group] = group_specs(members)
+    return group
+
+
+def test_a_peer_group_by_reference_is_a_small_fraction_of_one_carrying_its_content() -> None:
+    group = peer_group_of_three()
+    whole, by_reference = input_size(group), input_size(group.by_reference())
+    print(f"peer group input: {whole} bytes with models and calendar, {by_reference} bytes by reference")
+    assert whole > 15_000 and by_reference < 2_500
+    again = group.by_reference()
+    [variant] = group.models
+    assert again.model_refs[variant].name == f"{group.models[variant].id}@{group.models[variant].version}"
+    assert again.resolved(group.models, group.calendar) == group
+
+
+async def test_a_checksum_that_does_not_match_stops_the_peer_group_and_shows_on_its_row(
+    env: WorkflowEnvironment, pool: asyncpg.Pool
+) -> None:
+    engine = Engine(env, pool)
+    group = peer_group_of_three()
+    tampered = group.by_reference().model_copy(
+        update={"calendar_ref": reference_to(corrected(group.calendar, group.calendar.version, NEW_HOLIDAY))}
+    )
+    async with running_worker(engine.client, engine.pool, engine.task_queue):
+        handle = await engine.client.start_workflow(
+            PeerGroupWorkflow.run, tampered, id=group.workflow_id, task_queue=engine.task_queue
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        await save_history(handle, "peer_group_content_checksum_refused")
+    assert "checksum" in str(failed.value.cause)
+    events = await list_events(pool, group.workflow_id)
+    assert [e.type for e in events] == ["PeerGroupFormed", "NeedsAttention"]
+    assert tampered.calendar_ref.name in events[1].data["reason"] and "checksum" in events[1].data["reason"]
+    row = await get_peer_group(pool, group.cohort, group.group)
+    assert row is not None and row.needs_attention
+    history = await handle.fetch_history()
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    # The patch marker, the model's and the calendar's resolutions: the mismatch was not retried.
+    assert len(markers) == 3
+    assert not any(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED for e in history.events)

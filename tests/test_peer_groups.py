@@ -1,6 +1,7 @@
 """Peer groups on the time-skipping server: readiness, the cut-off, moving members out, the meeting, findings."""
 
 import functools
+import json
 from datetime import date, time
 from typing import Any
 
@@ -213,6 +214,9 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
 
         await eventually(late_is_ready)
         first = await peer_groups.group_view(engine.client, "test-2027", "g1")
+        # The launch started g1 by reference, and g1 started the later group g9 by reference too.
+        for group in ("g1", "g9"):
+            assert await _started_by_reference(peer_groups.group_handle(engine.client, "test-2027", group))
 
     assert [m.cycle_id for m in first.members] == [s.cycle_id for s in staying]
     assert set(first.departed) == {leaving.cycle_id, late.cycle_id}
@@ -221,6 +225,13 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
     assert row is not None and row.peer_group == "g9" and row.review_type == "peer"
     withdrawn = await get_cycle_status(engine.pool, leaving.cycle_id)
     assert withdrawn is not None and withdrawn.status == CycleStatus.WITHDRAWN.value
+
+
+async def _started_by_reference(handle: WorkflowHandle[Any, Any]) -> bool:
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    given = json.loads(started.input.payloads[0].data)
+    return "calendar_ref" in given and "model_refs" in given and "calendar" not in given and "models" not in given
 
 
 async def _ready_members(engine: Engine, count: int) -> bool:
