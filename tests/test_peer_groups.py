@@ -217,6 +217,7 @@ async def test_a_withdrawn_member_leaves_without_blocking_and_a_later_group_take
         # The launch started g1 by reference, and g1 started the later group g9 by reference too.
         for group in ("g1", "g9"):
             assert await _started_by_reference(peer_groups.group_handle(engine.client, "test-2027", group))
+        await save_history(peer_groups.group_handle(engine.client, "test-2027", "g9"), "peer_group_later_by_reference")
 
     assert [m.cycle_id for m in first.members] == [s.cycle_id for s in staying]
     assert set(first.departed) == {leaving.cycle_id, late.cycle_id}
