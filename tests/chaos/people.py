@@ -152,7 +152,8 @@ class People:
         """School days ahead for a date to be still ahead when the change arrives: what a person learns from how
         long their last changes took (the slowest of the last twenty), and two days' notice."""
         slowest = max(self._answer_times, default=0.0)
-        return DAYS_AHEAD + math.ceil(2 * slowest / self._school_day_seconds)
+        # At most three weeks ahead: a date past the cycle's closing is refused (a person asks for a sooner one).
+        return min(DAYS_AHEAD + math.ceil(2 * slowest / self._school_day_seconds), 15)
 
     def _note(self, line: str) -> None:
         self._trail.write(f"{time.time():.1f} {line}\n")
