@@ -26,7 +26,9 @@ SHORT = ChaosConfig(
     round_seconds=0.5,
     extension_weeks=26,
     stopping_extension_weeks=8,
-    drain_seconds=90.0,
+    # Mail whose send a kill cut short goes again once the 2 min activity timeout and a retry interval have passed:
+    # the run waits up to 4 min for every prompt to be out (no longer than that takes when nothing is late).
+    drain_seconds=240.0,
     replay_histories=False,
 )
 
