@@ -37,6 +37,7 @@ from stack.addresses import StackAddresses
 from store.access_tokens import issue_token
 from store.cohort_summary import cohort_summary
 from store.database import create_pool
+from store.read_models import list_cycle_status
 from tests import factories
 from tests.cohort_time import CohortTime
 from tests.conftest import fresh_database, time_skipping_server
@@ -214,6 +215,10 @@ async def drive(env: WorkflowEnvironment, pool: asyncpg.Pool) -> Pilot:
     async with running_worker(engine.client, pool, engine.task_queue):
         report = await launch_cohort(engine.client, specs, engine.task_queue, concurrency=16)
         assert len(report.started) == 82 and len(report.groups_started) == 12
+        # The cycles' first tasks run before the clock first moves, not inside that move: the time-skipping server
+        # skips no time while tasks are outstanding, and on a busy machine the first tasks of 82 cycles and 12 groups
+        # outlasted its sleep call, which failed with "Timeout expired".
+        await eventually(lambda: _all_started(pool, len(specs)), "every cycle recorded its start", tries=2400)
 
         await clock.on(START)
         await each(specs, lambda s: engine.submit(s.cycle_id, "onboarding", factories.onboarding()))
@@ -412,6 +417,10 @@ async def test_the_api_serves_those_figures_and_a_hub_sees_only_its_own_institut
     hub_1 = {s.name for s in pilot.specs if s.careers_hub == "Hub 1"}
     assert {row["name"] for row in seen["heatmap"]["rows"]} == hub_1
     assert seen["heatmap"]["total"] == len(hub_1)
+
+
+async def _all_started(pool: asyncpg.Pool, cycles: int) -> bool:
+    return len(await list_cycle_status(pool, cohort=COHORT)) == cycles
 
 
 async def _until_all_ready(engine: Engine, group: str, size: int) -> None:
