@@ -11,8 +11,9 @@ be the row PostgreSQL would have made. `prompts` is not here: the mail sender wr
 at any moment, so the prompts projection sends changes, not rows (store/prompts_projection.py).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from store.database import PgConnection
@@ -31,20 +32,24 @@ class Table:
     # The column naming the cycle (or group) a row belongs to; always the key's first.
     cycle_column: str = "cycle_id"
 
+    # A row's (or an INSERT's values') key as a tuple, the way the rows are held.
+    key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
+    _template: Row = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         template: Row = dict.fromkeys(self.columns)
         template.update(self.defaults)
         object.__setattr__(self, "_template", template)
+        only = self.key[0]
+        key_of = (lambda row: (row[only],)) if len(self.key) == 1 else itemgetter(*self.key)
+        object.__setattr__(self, "key_of", key_of)
 
     def new_row(self, **values: Any) -> Row:
-        row: Row = self._template.copy()  # type: ignore[attr-defined]
+        row = self._template.copy()
         row.update(values)
         if len(row) != len(self.columns):
             raise KeyError(f"{self.name} has no column {', '.join(sorted(set(row) - set(self.columns)))}")
         return row
-
-    def key_of(self, row: Row) -> Key:
-        return tuple([row[column] for column in self.key])
 
 
 CYCLE_STATUS = Table(
@@ -187,25 +192,33 @@ class CycleRows:
         return self._rows[table.name].get(key)
 
     def put(self, table: Table, row: Row) -> None:
-        key = table.key_of(row)
-        self._rows[table.name][key] = row
-        self._by_cycle[table.name].setdefault(key[0], {})[key] = row
+        self._put(table.name, table.key_of(row), row)
+
+    def _put(self, name: str, key: Key, row: Row) -> None:
+        self._rows[name][key] = row
+        by_cycle = self._by_cycle[name]
+        if key[0] in by_cycle:
+            by_cycle[key[0]][key] = row
+        else:
+            by_cycle[key[0]] = {key: row}
 
     def insert_missing(self, table: Table, **values: Any) -> Row:
         """INSERT ... ON CONFLICT DO NOTHING: the row as it stands after (the old one, if there was one)."""
-        existing = self._rows[table.name].get(table.key_of(values))
+        key = table.key_of(values)
+        existing = self._rows[table.name].get(key)
         if existing is not None:
             return existing
         row = table.new_row(**values)
-        self.put(table, row)
+        self._put(table.name, key, row)
         return row
 
     def upsert(self, table: Table, inserted: dict[str, Any], updated: Iterable[str]) -> Row:
         """INSERT `inserted` ... ON CONFLICT DO UPDATE SET each of `updated` = the inserted value."""
-        existing = self._rows[table.name].get(table.key_of(inserted))
+        key = table.key_of(inserted)
+        existing = self._rows[table.name].get(key)
         if existing is None:
             row = table.new_row(**inserted)
-            self.put(table, row)
+            self._put(table.name, key, row)
             return row
         for column in updated:
             existing[column] = inserted[column]
