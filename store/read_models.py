@@ -137,6 +137,7 @@ class PeerGroupRow(_Row):
     careers_hub: str | None
     facilitator_email: str
     needs_attention: bool
+    attention_reason: str | None = None
 
 
 async def get_cycle_status(pool: asyncpg.Pool, cycle_id: str) -> CycleStatusRow | None:

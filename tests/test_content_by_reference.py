@@ -279,6 +279,15 @@ async def test_a_checksum_that_does_not_match_stops_the_peer_group_and_shows_on_
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
         await save_history(handle, "peer_group_content_checksum_refused")
+        # The group's page says why it stopped, not "try again in a minute".
+        app = create_app(StackAddresses(temporal_address="unused:7233", database_url="unused"), "test-secret")
+        app.state.pool, app.state.client = pool, env.client  # what the lifespan would open
+        admin = await issue_token(pool, Principal(role=Role.ADMIN, expires_at=datetime.now(UTC) + timedelta(days=1)))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cis.test") as api:
+            shown = await api.get(
+                f"/api/groups/{group.cohort}/{group.group}", headers={"Authorization": f"Bearer {admin}"}
+            )
+    assert shown.status_code == 409 and "needs attention" in shown.text and "checksum" in shown.text, shown.text
     assert "checksum" in str(failed.value.cause)
     events = await list_events(pool, group.workflow_id)
     assert [e.type for e in events] == ["PeerGroupFormed", "NeedsAttention"]

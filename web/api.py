@@ -48,7 +48,7 @@ from store.read_models import (
     stored_timeline,
 )
 from web.rate_limit import limiter
-from web.scope import visible_cycle, visible_group
+from web.scope import stopped_group, visible_cycle, visible_group
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
 
@@ -240,7 +240,7 @@ def api_router() -> APIRouter:
         except UnknownCycle:
             raise HTTPException(status_code=409, detail=f"peer group {group} is no longer running") from None
         except CycleUnavailable as unavailable:
-            raise HTTPException(status_code=503, detail=str(unavailable)) from None
+            raise stopped_group(row) or HTTPException(status_code=503, detail=str(unavailable)) from None
 
     @router.get("/groups/{cohort}/{group}", response_model=PeerGroupView, tags=["peer groups"])
     async def get_group(request: Request, caller: Caller, cohort: str, group: str) -> PeerGroupView:

@@ -14,7 +14,7 @@ from domain.refusals import Refusal, parse_as
 from domain.requests import GroupFindingsRequest, MoveMemberRequest, ScheduleMeetingRequest
 from domain.senior_leaders import no_senior_leader_expected
 from operations import peer_groups
-from operations.cycles import Refused, UnknownCycle
+from operations.cycles import CycleUnavailable, Refused, UnknownCycle
 from store.read_models import PeerGroupRow, cycle_record
 from web.api import group_actor
 from web.confirmation import Confirmation, flash
@@ -25,7 +25,7 @@ from web.form_reading import read_form
 from web.pages import TEMPLATES, Viewer, visible_cycle
 from web.priority_fields import as_rows, one_more_row, priority_rows, ticked_values
 from web.reviewed_schools import group_reviewed, questions_for
-from web.scope import visible_group
+from web.scope import stopped_group, visible_group
 from web.submission_pages import cycle_model_of
 from web.wording import ATTENDEE_ROLES
 from web.work_forms import CHECKBOXES, FINDINGS_FIELDS, findings_fields, findings_from
@@ -72,6 +72,11 @@ def group_router() -> APIRouter:
             return row, await peer_groups.group_view(request.app.state.client, cohort, group)
         except UnknownCycle:
             raise HTTPException(status_code=404, detail=f"peer group {group} has closed") from None
+        except CycleUnavailable:
+            stopped = stopped_group(row)
+            if stopped is None:
+                raise
+            raise stopped from None
 
     async def render(
         request: Request,

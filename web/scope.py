@@ -22,3 +22,12 @@ async def visible_group(request: Request, viewer: Principal, cohort: str, group:
             status_code=404, detail=f"no peer group {storable_line(group, 80)} in {storable_line(cohort, 80)}"
         )
     return row
+
+
+def stopped_group(row: PeerGroupRow) -> HTTPException | None:
+    """A group that cannot answer and needs attention has stopped (its models or calendar could not be resolved,
+    say): the person is told why, not to try again in a minute."""
+    if not row.needs_attention:
+        return None
+    reason = storable_line(row.attention_reason or "see its events", 300)
+    return HTTPException(status_code=409, detail=f"peer group {row.group_id} has stopped and needs attention: {reason}")
