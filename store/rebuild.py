@@ -72,6 +72,9 @@ async def rebuild_projections(
     appended meanwhile follow in batches of `batch_size`. `progress(done, total)` is called after each batch
     (total is the event count when the rebuild began, or `done` when appends have since made it larger).
     """
+    if pool.get_max_size() < 2:
+        # The bulk copies on a second connection while the first reads: one connection would wait for itself.
+        raise ValueError(f"a rebuild needs a pool of at least 2 connections, not {pool.get_max_size()}")
     async with pool.acquire() as conn:
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", REBUILD_LOCK_KEY):
             raise RebuildRunning("another rebuild is running; wait for it to finish")
